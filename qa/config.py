@@ -1,0 +1,89 @@
+"""All settings in one pydantic-settings object (env vars ``QA_*``); CLI flags and the API only override it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=None, extra="ignore")
+
+    # --- storage -----------------------------------------------------------------------------
+    data_dir: Path = Field(Path("./data"), description="Article store (SQLite) and embedded Chroma live here.")
+    chroma_mode: Literal["embedded", "server"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8001
+    collection: str = "chunks"
+
+    # --- embeddings and chunking ---------------------------------------------------------------
+    embedder: Literal["minilm-onnx", "openai"] = "minilm-onnx"
+    openai_embedding_model: str = "text-embedding-3-small"
+    embed_batch_size: int = Field(64, ge=1, le=1024)
+    chunk_tokens: int = Field(180, ge=32, le=2000, description="Chunk size in cl100k tokens.")
+    chunk_overlap_tokens: int = Field(40, ge=0, le=500)
+
+    # --- retrieval -------------------------------------------------------------------------------
+    k: int = Field(8, ge=1, le=100)
+    candidates: int = Field(60, ge=5, le=1000, description="Per-retriever candidates before fusion.")
+    fusion: Literal["convex", "rrf"] = "convex"
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense vs BM25 in convex fusion.")
+    rrf_k: int = 60
+    recency_weight: float = Field(0.1, ge=0.0, le=1.0, description="Prior for recent articles when `today` is given.")
+    recency_half_life_days: float = 7.0
+
+    # --- generation (LLM path is opt-in) ---------------------------------------------------------
+    generator: Literal["extractive", "llm"] = "extractive"
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_max_tokens: int = Field(400, ge=16, le=8192)
+    llm_temperature: float = 0.0
+    llm_timeout_s: float = 120.0
+    llm_context_tokens: int = Field(3000, ge=256, description="Token budget for sources in the prompt.")
+
+    # --- grounding ---------------------------------------------------------------------------------
+    grounding_threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+    # --- service limits and security ---------------------------------------------------------------
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_question_chars: int = 2000
+    max_article_chars: int = 400_000
+    max_upload_bytes: int = 10_000_000
+    max_batch_articles: int = 500
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    # Comma-separated env values (QA_API_KEYS=a,b) rather than JSON lists.
+    _csv = field_validator("api_keys", "cors_origins", mode="before")(_split_csv)
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.resolved_data_dir / "articles.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.resolved_data_dir / "chroma"
+
+    def llm_key(self) -> str | None:
+        """``QA_LLM_API_KEY`` first, then the conventional ``OPENAI_API_KEY``."""
+        import os
+
+        if self.llm_api_key is not None:
+            return self.llm_api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")

@@ -1,0 +1,49 @@
+"""Typed errors of the core library; the API maps them once to problem+json, the CLI to messages."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class. ``status`` is the HTTP status the API maps this error to."""
+
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidInput(QAError):
+    status = 422
+    title = "Invalid input"
+
+
+class TooLarge(QAError):
+    status = 413
+    title = "Too large"
+
+
+class UnsupportedType(QAError):
+    status = 415
+    title = "Unsupported type"
+
+
+class NotFound(QAError):
+    status = 404
+    title = "Not found"
+
+
+class EmbedderMismatch(QAError):
+    status = 409
+    title = "Embedder mismatch"
+
+
+class ModelUnavailable(QAError):
+    status = 503
+    title = "Model unavailable"
+
+
+class LLMUnavailable(QAError):
+    status = 503
+    title = "LLM unavailable"

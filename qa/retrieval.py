@@ -1,0 +1,128 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (SQLite FTS5), fused by reciprocal rank, time-aware.
+
+With a ``today`` date (the question's "now"), articles published after it are out of reach — nothing can
+be known about the future — and recent articles get a small prior, as "this week" questions expect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.models import Filters, Hit
+from qa.store import ArticleStore
+from qa.vectors import VectorIndex
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+def effective_filters(filters: Filters | None, today: dt.date | None) -> Filters | None:
+    if today is None:
+        return filters
+    f = filters.model_copy() if filters else Filters()
+    f.until = min(f.until, today) if f.until else today
+    return f
+
+
+class HybridRetriever:
+    def __init__(self, store: ArticleStore, index: VectorIndex, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        today: dt.date | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        k = k or self.settings.k
+        n = max(self.settings.candidates, k)
+        filters = effective_filters(filters, today)
+        dense: list[tuple[str, int, float]] = []
+        lexical: list[tuple[str, int, float]] = []
+        if mode in ("hybrid", "dense"):
+            dense = self.index.query(self.embedder.embed([question])[0], n, filters)
+        if mode in ("hybrid", "bm25"):
+            lexical = self.store.bm25(question, n, filters)
+        scores = self._fuse(dense, lexical)
+        if not scores:
+            return []
+        # Only articles that are fully indexed ("ready") are answered from; fetch their rows once.
+        articles = {a.id: a for a in self.store.bodies(sorted({aid for aid, _ in scores})).values() if a.state == "ready"}
+        if today is not None:
+            half_life = self.settings.recency_half_life_days
+            for key in scores:
+                art = articles.get(key[0])
+                if art is not None and art.published_at is not None:
+                    age = max(0, (today - art.published_at).days)
+                    scores[key] += self.settings.recency_weight * 0.5 ** (age / half_life)
+        ranked = sorted((kv for kv in scores.items() if kv[0][0] in articles), key=lambda kv: -kv[1])
+        spans = self._spans([key for key, _ in ranked[:k]])
+        hits: list[Hit] = []
+        for (aid, idx), score in ranked[:k]:
+            span = spans.get((aid, idx))
+            if span is None:  # chunk replaced between the two reads: skip rather than cite stale offsets
+                continue
+            art = articles[aid]
+            hits.append(
+                Hit(
+                    article_id=aid, title=art.title, chunk_index=idx, start=span[0], end=span[1],
+                    text=art.body[span[0] : span[1]], score=round(score, 6), published_at=art.published_at,
+                    source=art.source, url=art.url,
+                )
+            )
+        return hits
+
+    def _fuse(
+        self, dense: list[tuple[str, int, float]], lexical: list[tuple[str, int, float]]
+    ) -> dict[tuple[str, int], float]:
+        """Convex combination of min-max normalised scores (keeps how far apart hits are, which reciprocal
+        rank fusion throws away), or plain RRF when configured."""
+        scores: dict[tuple[str, int], float] = {}
+        for results, weight in ((dense, self.settings.dense_weight), (lexical, 1.0 - self.settings.dense_weight)):
+            if not results:
+                continue
+            if self.settings.fusion == "rrf":
+                for rank, (aid, idx, _) in enumerate(results):
+                    scores[(aid, idx)] = scores.get((aid, idx), 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+                continue
+            values = [r[2] for r in results]
+            lo, hi = min(values), max(values)
+            for aid, idx, value in results:
+                norm = (value - lo) / (hi - lo) if hi > lo else 1.0
+                scores[(aid, idx)] = scores.get((aid, idx), 0.0) + weight * norm
+        return scores
+
+    def _spans(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
+        if not keys:
+            return {}
+        clause = " OR ".join("(article_id=? AND chunk_index=?)" for _ in keys)
+        args = [v for key in keys for v in key]
+        rows = self.store.con.execute(f'SELECT article_id, chunk_index, start, "end" FROM chunks WHERE {clause}', args)
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+
+def langchain_retriever(retriever: HybridRetriever, k: int | None = None, filters: Filters | None = None) -> Any:
+    """The hybrid retriever as a LangChain ``BaseRetriever`` (documents carry the hit fields as metadata)."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class NewsRetriever(BaseRetriever):
+        top_k: int | None = None
+        search_filters: Filters | None = None
+        today: dt.date | None = None
+
+        def _get_relevant_documents(
+            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        ) -> list[Document]:
+            hits = retriever.search(query, k=self.top_k, filters=self.search_filters, today=self.today)
+            return [Document(page_content=h.text, metadata=h.model_dump(exclude={"text"}, mode="json")) for h in hits]
+
+    return NewsRetriever(top_k=k, search_filters=filters)

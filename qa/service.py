@@ -1,0 +1,218 @@
+"""The façade over the core: the CLI, the API and the eval suite all go through :class:`NewsQA`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from qa.articles import article_id_for, content_hash, iter_files, normalize_record, parse_bytes
+from qa.chunking import chunk_text
+from qa.config import Settings
+from qa.embeddings import Embedder, get_embedder
+from qa.errors import InvalidInput, NotFound, QAError, TooLarge
+from qa.models import Article, ArticleIn, Chunk, Filters, Hit, IngestItem, IngestReport
+from qa.retrieval import HybridRetriever, Mode
+from qa.store import ArticleStore
+from qa.vectors import ChromaIndex, VectorIndex
+
+Progress = Callable[[int], None]  # called with the number of items just finished
+
+# Articles per indexing batch: large enough to fill embedder batches, small enough that a crash loses little.
+INDEX_BATCH = 32
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What the dense index sees: the title gives every chunk its article's topic."""
+    return f"{title}\n\n{chunk_text}"
+
+
+class NewsQA:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings()
+        self.embedder = embedder or get_embedder(self.settings)
+        self.store = ArticleStore(self.settings.sqlite_path)
+        self.index: VectorIndex = ChromaIndex(self.settings, self.embedder)
+        self.retriever = HybridRetriever(self.store, self.index, self.embedder, self.settings)
+        # Indexing writes go through one lock so two ingests never interleave their Chroma and SQLite steps.
+        self._index_lock = threading.Lock()
+        self.repair()
+
+    # --- ingest -----------------------------------------------------------------------------------------
+    def prepare(self, record: ArticleIn) -> Article:
+        """Validate and clean one record into the article that would be stored (nothing is written)."""
+        if len(record.body) > self.settings.max_article_chars:
+            raise TooLarge(
+                f"article body has {len(record.body)} characters; the limit is {self.settings.max_article_chars}"
+            )
+        title, body = normalize_record(record)
+        if not body.strip():
+            raise InvalidInput("article body is empty after removing page boilerplate")
+        return Article(
+            id=article_id_for(record), title=title, body=body, published_at=record.published_at,
+            source=record.source, url=record.url, authors=record.authors,
+            content_hash=content_hash(title, body, record), state="indexing",
+        )
+
+    def ingest_articles(self, articles: Sequence[Article], progress: Progress | None = None) -> IngestReport:
+        """Store and index prepared articles; unchanged ones are skipped, changed ones replaced."""
+        report = IngestReport()
+        # The last version wins when one batch holds the same id twice.
+        unique = list({a.id: a for a in articles}.values())
+        with self._index_lock:
+            existing = self.store.hashes([a.id for a in unique])
+            todo: list[tuple[Article, str]] = []
+            for art in unique:
+                old = existing.get(art.id)
+                if old is not None and old[0] == art.content_hash and old[1] == "ready":
+                    report.items.append(IngestItem(article_id=art.id, title=art.title, status="unchanged", chunks=0))
+                    if progress:
+                        progress(1)
+                else:
+                    todo.append((art, "added" if old is None else "updated"))
+            for b in range(0, len(todo), INDEX_BATCH):
+                batch = todo[b : b + INDEX_BATCH]
+                chunks = self._index([a for a, _ in batch])
+                for art, status in batch:
+                    report.items.append(
+                        IngestItem(article_id=art.id, title=art.title, status=status, chunks=len(chunks[art.id]))  # type: ignore[arg-type]
+                    )
+                if progress:
+                    progress(len(batch))
+        return report
+
+    def _index(self, articles: Sequence[Article]) -> dict[str, list[Chunk]]:
+        """Write rows as ``indexing``, replace their vectors, then mark ``ready`` (crash-safe: see repair)."""
+        s = self.settings
+        chunks = {a.id: chunk_text(a.id, a.body, s.chunk_tokens, s.chunk_overlap_tokens) for a in articles}
+        now = dt.datetime.now(dt.UTC)
+        with self.store.transaction() as con:
+            for art in articles:
+                art.ingested_at = now
+                self.store.put(con, art, chunks[art.id])
+        self._embed_and_upsert(articles, chunks)
+        with self.store.transaction() as con:
+            self.store.set_state(con, [a.id for a in articles], "ready")
+        return chunks
+
+    def _embed_and_upsert(self, articles: Sequence[Article], chunks: dict[str, list[Chunk]]) -> None:
+        by_id = {a.id: a for a in articles}
+        flat = [c for a in articles for c in chunks[a.id]]
+        self.index.delete_articles([a.id for a in articles])
+        if flat:
+            vectors = self.embedder.embed([embedding_text(by_id[c.article_id].title, c.text) for c in flat])
+            self.index.upsert(flat, by_id, vectors)
+
+    def ingest_records(self, records: Iterable[ArticleIn], progress: Progress | None = None) -> IngestReport:
+        """All-or-nothing validation: if any record is invalid, nothing is stored (the API's batch contract)."""
+        prepared = []
+        for n, rec in enumerate(records):
+            try:
+                prepared.append(self.prepare(rec))
+            except QAError as exc:
+                raise type(exc)(f"article {n}: {exc.detail}") from exc
+        if len(prepared) > self.settings.max_batch_articles:
+            raise TooLarge(f"{len(prepared)} articles in one batch; the limit is {self.settings.max_batch_articles}")
+        return self.ingest_articles(prepared, progress)
+
+    def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
+        """Ingest files and folders; a file that can't be used is skipped with its reason, the rest go in."""
+        report = IngestReport()
+        prepared: list[Article] = []
+        for path in iter_files(paths):
+            try:
+                if path.stat().st_size > self.settings.max_upload_bytes:
+                    raise TooLarge(f"file is {path.stat().st_size} bytes; the limit is {self.settings.max_upload_bytes}")
+                for rec in parse_bytes(path.read_bytes(), path.name):
+                    prepared.append(self.prepare(rec))
+            except (QAError, OSError) as exc:
+                reason = exc.detail if isinstance(exc, QAError) else str(exc)
+                report.items.append(IngestItem(article_id=None, status="skipped", reason=reason, path=str(path)))
+        done = self.ingest_articles(prepared, progress)
+        report.items.extend(done.items)
+        return report
+
+    def files_total(self, paths: Iterable[Path]) -> int:
+        return sum(1 for _ in iter_files(paths))
+
+    # --- articles -----------------------------------------------------------------------------------
+    def get_article(self, article_id: str) -> Article:
+        art = self.store.get(article_id)
+        if art is None or art.state != "ready":
+            raise NotFound(f"no article with id {article_id!r}")
+        return art
+
+    def list_articles(
+        self, filters: Filters | None = None, limit: int | None = None, offset: int = 0
+    ) -> tuple[list[Article], int]:
+        return self.store.list(filters, limit, offset), self.store.count(filters)
+
+    def delete_article(self, article_id: str) -> None:
+        with self._index_lock:
+            if self.store.get(article_id, with_body=False) is None:
+                raise NotFound(f"no article with id {article_id!r}")
+            # Mark first so a crash mid-delete is finished on restart instead of leaving orphan vectors.
+            with self.store.transaction() as con:
+                self.store.set_state(con, [article_id], "deleting")
+            self.index.delete_articles([article_id])
+            with self.store.transaction() as con:
+                self.store.delete(con, article_id)
+
+    # --- consistency -------------------------------------------------------------------------------
+    def repair(self) -> dict[str, int]:
+        """Finish what a crash interrupted: re-index ``indexing`` articles, complete ``deleting`` ones."""
+        with self._index_lock:
+            deleting = self.store.ids_in_state("deleting")
+            if deleting:
+                self.index.delete_articles(deleting)
+                with self.store.transaction() as con:
+                    for aid in deleting:
+                        self.store.delete(con, aid)
+            indexing = self.store.ids_in_state("indexing")
+            for b in range(0, len(indexing), INDEX_BATCH):
+                part = indexing[b : b + INDEX_BATCH]
+                pairs = self.store.chunks_of(part)
+                arts = self.store.bodies(part)
+                chunks: dict[str, list[Chunk]] = {aid: [] for aid in part}
+                for c, _ in pairs:
+                    chunks[c.article_id].append(c)
+                self._embed_and_upsert(list(arts.values()), chunks)
+                with self.store.transaction() as con:
+                    self.store.set_state(con, part, "ready")
+        return {"reindexed": len(indexing), "deleted": len(deleting)}
+
+    def reindex(self, progress: Progress | None = None) -> int:
+        """Rebuild chunks, BM25 rows and vectors from the stored articles (new chunking or embedder)."""
+        with self._index_lock:
+            self.index.reset()
+            ids = [a.id for a in self.store.list(states=("ready", "indexing"))]
+            for b in range(0, len(ids), INDEX_BATCH):
+                arts = list(self.store.bodies(ids[b : b + INDEX_BATCH]).values())
+                self._index(arts)
+                if progress:
+                    progress(len(arts))
+        return len(ids)
+
+    # --- retrieval ------------------------------------------------------------------------------------
+    def search(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        today: dt.date | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        self.check_question(question)
+        return self.retriever.search(question, k=k, filters=filters, today=today, mode=mode)
+
+    def check_question(self, question: str) -> None:
+        if not question or not question.strip():
+            raise InvalidInput("question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise TooLarge(
+                f"question has {len(question)} characters; the limit is {self.settings.max_question_chars}"
+            )
+
+    def stats(self) -> dict[str, int]:
+        return {"articles": self.store.count(), "chunks": self.store.chunk_count(), "vectors": self.index.count()}

@@ -1,0 +1,126 @@
+"""The vector index: a Chroma collection (embedded ``PersistentClient`` or a ``chroma run`` server).
+
+Derived from the article store and rebuildable. The collection records which embedder filled it, and a
+different embedder is refused rather than silently mixing vector spaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from qa.config import Settings
+from qa.embeddings import Embedder, chroma_embedding_function
+from qa.errors import EmbedderMismatch
+from qa.models import Article, Chunk, Filters
+
+EMBEDDER_KEY = "embedder"
+
+
+def day_number(day: dt.date) -> int:
+    """Dates as integers for Chroma's numeric ``$gte``/``$lte`` filters."""
+    return day.toordinal()
+
+
+class VectorIndex(Protocol):
+    def upsert(self, chunks: Sequence[Chunk], articles: dict[str, Article], vectors: np.ndarray) -> None: ...
+    def delete_articles(self, article_ids: Sequence[str]) -> None: ...
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[str, int, float]]: ...
+    def count(self) -> int: ...
+    def reset(self) -> None: ...
+
+
+class ChromaIndex:
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        # Telemetry off: the service must never open an outbound connection on its own.
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        if settings.chroma_mode == "server":
+            self.client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        else:
+            settings.chroma_path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        self.name = settings.collection
+        self.embedder = embedder
+        self._ef = chroma_embedding_function(embedder)
+        self.collection = self._open()
+        self.max_batch = self.client.get_max_batch_size()
+
+    def _open(self) -> Any:
+        col = self.client.get_or_create_collection(
+            name=self.name,
+            metadata={EMBEDDER_KEY: self.embedder.id},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=self._ef,
+        )
+        recorded = (col.metadata or {}).get(EMBEDDER_KEY)
+        if recorded != self.embedder.id:
+            raise EmbedderMismatch(
+                f"collection {self.name!r} was built with embedder {recorded!r}, not {self.embedder.id!r}: "
+                "run `qa reindex` to rebuild it with the configured embedder, or use another data dir"
+            )
+        return col
+
+    def upsert(self, chunks: Sequence[Chunk], articles: dict[str, Article], vectors: np.ndarray) -> None:
+        for b in range(0, len(chunks), self.max_batch):
+            part = chunks[b : b + self.max_batch]
+            metadatas: list[dict[str, Any]] = []
+            for c in part:
+                art = articles[c.article_id]
+                meta: dict[str, Any] = {"article_id": c.article_id, "chunk_index": c.chunk_index}
+                if art.source:
+                    meta["source"] = art.source
+                if art.published_at:
+                    meta["day"] = day_number(art.published_at)
+                metadatas.append(meta)
+            self.collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[b : b + len(part)],
+                metadatas=metadatas,  # type: ignore[arg-type]
+            )
+
+    def delete_articles(self, article_ids: Sequence[str]) -> None:
+        for b in range(0, len(article_ids), 100):
+            self.collection.delete(where={"article_id": {"$in": list(article_ids[b : b + 100])}})
+
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[str, int, float]]:
+        """Nearest chunks as ``(article_id, chunk_index, cosine similarity)``."""
+        res = self.collection.query(
+            query_embeddings=[vector], n_results=n, where=_where(filters), include=["metadatas", "distances"]
+        )
+        metas = (res.get("metadatas") or [[]])[0]
+        dists = (res.get("distances") or [[]])[0]
+        return [(str(m["article_id"]), int(m["chunk_index"]), 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)]
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def reset(self) -> None:
+        """Drop and recreate the collection for the configured embedder (``qa reindex``)."""
+        try:
+            self.client.delete_collection(self.name)
+        except Exception:
+            pass
+        self.collection = self._open()
+
+
+def _where(filters: Filters | None) -> dict[str, Any] | None:
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.source:
+        clauses.append({"source": filters.source})
+    if filters.since:
+        clauses.append({"day": {"$gte": day_number(filters.since)}})
+    if filters.until:
+        clauses.append({"day": {"$lte": day_number(filters.until)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
