@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.utils.embedding_functions import register_embedding_function
 
 from qa.errors import ModelUnavailable
 
@@ -140,32 +142,38 @@ def get_embedder(settings: Settings) -> Embedder:
 
 # --- adapters -------------------------------------------------------------------------------------
 
-def chroma_embedding_function(embedder: Embedder) -> Any:
+class NewsQAEmbeddingFunction(EmbeddingFunction[Documents]):
     """Our embedder as a Chroma ``EmbeddingFunction`` (so Chroma never falls back to its downloading default)."""
-    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 
-    class _EF(EmbeddingFunction[Documents]):
-        def __init__(self) -> None:
-            self._embedder = embedder
+    def __init__(self, inner: Embedder) -> None:
+        self._embedder = inner
 
-        def __call__(self, input: Documents) -> Embeddings:
-            return list(self._embedder.embed(list(input)))
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self._embedder.embed(list(input)))
 
-        @staticmethod
-        def name() -> str:
-            return "newsqa"
+    @staticmethod
+    def name() -> str:
+        return "newsqa"
 
-        def get_config(self) -> dict[str, Any]:
-            return {"embedder": embedder.id}
+    def get_config(self) -> dict[str, Any]:
+        return {"embedder": self._embedder.id}
 
-        @staticmethod
-        def build_from_config(config: dict[str, Any]) -> EmbeddingFunction[Documents]:
-            raise NotImplementedError("newsqa passes its embedding function explicitly")
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> EmbeddingFunction[Documents]:
+        # Only the offline default can be rebuilt from a stored config; others need their settings.
+        if config.get("embedder") != MINILM_ID:
+            raise ValueError(f"cannot rebuild embedder {config.get('embedder')!r} from its config alone")
+        return NewsQAEmbeddingFunction(_minilm(64))
 
-        def default_space(self) -> Any:
-            return "cosine"
+    def default_space(self) -> Any:
+        return "cosine"
 
-    return _EF()
+
+register_embedding_function(NewsQAEmbeddingFunction)
+
+
+def chroma_embedding_function(embedder: Embedder) -> NewsQAEmbeddingFunction:
+    return NewsQAEmbeddingFunction(embedder)
 
 
 def langchain_embeddings(embedder: Embedder) -> Any:
