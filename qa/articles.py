@@ -47,8 +47,17 @@ _TRAILER_HEADING = re.compile(
     re.IGNORECASE,
 )
 _DATE_FORMATS = (
-    "%A, %d %b %Y", "%A, %d %B %Y", "%d %b %Y", "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%A, %B %d, %Y",
-    "%A, %b %d, %Y", "%Y-%m-%d", "%d/%m/%Y", "%Y/%m/%d",
+    "%A, %d %b %Y",
+    "%A, %d %B %Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%A, %B %d, %Y",
+    "%A, %b %d, %Y",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
 )
 _KEY_LINE = re.compile(r"^(published|date|source|url|authors?|by|id)\s*:\s*(.+)$", re.IGNORECASE)
 
@@ -138,6 +147,7 @@ def normalize_record(record: ArticleIn) -> tuple[str, str]:
 
 
 # --- formats ---------------------------------------------------------------------------------------
+
 
 def parse_plain_text(text: str) -> ArticleIn:
     """Plain text: an optional date line, then an optional title line, then the body."""

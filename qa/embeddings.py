@@ -142,6 +142,7 @@ def get_embedder(settings: Settings) -> Embedder:
 
 # --- adapters -------------------------------------------------------------------------------------
 
+
 class NewsQAEmbeddingFunction(EmbeddingFunction[Documents]):
     """Our embedder as a Chroma ``EmbeddingFunction`` (so Chroma never falls back to its downloading default)."""
 

@@ -125,7 +125,9 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     sentences: list[AnswerSentence] = Field(default_factory=list)
     generator: str = "extractive"
-    fallback: bool = Field(False, description="True when the LLM answer was unsupported and the extractive one is shown.")
+    fallback: bool = Field(
+        False, description="True when the LLM answer was unsupported and the extractive one is shown."
+    )
 
 
 class Bullet(BaseModel):

@@ -54,7 +54,9 @@ class HybridRetriever:
         if not scores:
             return []
         # Only articles that are fully indexed ("ready") are answered from; fetch their rows once.
-        articles = {a.id: a for a in self.store.bodies(sorted({aid for aid, _ in scores})).values() if a.state == "ready"}
+        articles = {
+            a.id: a for a in self.store.bodies(sorted({aid for aid, _ in scores})).values() if a.state == "ready"
+        }
         if today is not None:
             half_life = self.settings.recency_half_life_days
             for key in scores:
@@ -72,9 +74,16 @@ class HybridRetriever:
             art = articles[aid]
             hits.append(
                 Hit(
-                    article_id=aid, title=art.title, chunk_index=idx, start=span[0], end=span[1],
-                    text=art.body[span[0] : span[1]], score=round(score, 6), published_at=art.published_at,
-                    source=art.source, url=art.url,
+                    article_id=aid,
+                    title=art.title,
+                    chunk_index=idx,
+                    start=span[0],
+                    end=span[1],
+                    text=art.body[span[0] : span[1]],
+                    score=round(score, 6),
+                    published_at=art.published_at,
+                    source=art.source,
+                    url=art.url,
                 )
             )
         return hits
@@ -119,9 +128,7 @@ def langchain_retriever(retriever: HybridRetriever, k: int | None = None, filter
         search_filters: Filters | None = None
         today: dt.date | None = None
 
-        def _get_relevant_documents(
-            self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-        ) -> list[Document]:
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
             hits = retriever.search(query, k=self.top_k, filters=self.search_filters, today=self.today)
             return [Document(page_content=h.text, metadata=h.model_dump(exclude={"text"}, mode="json")) for h in hits]
 

@@ -137,9 +137,7 @@ class ArticleStore:
         for b in range(0, len(ids), 500):
             part = list(ids[b : b + 500])
             marks = ",".join("?" * len(part))
-            for row in self.con.execute(
-                f"SELECT id, content_hash, state FROM articles WHERE id IN ({marks})", part
-            ):
+            for row in self.con.execute(f"SELECT id, content_hash, state FROM articles WHERE id IN ({marks})", part):
                 out[row[0]] = (row[1], row[2])
         return out
 
@@ -198,10 +196,16 @@ class ArticleStore:
         con.execute(
             f"INSERT OR REPLACE INTO articles ({_ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
-                article.id, article.title, article.body,
+                article.id,
+                article.title,
+                article.body,
                 article.published_at.isoformat() if article.published_at else None,
-                article.source, article.url, json.dumps(article.authors, ensure_ascii=False),
-                article.content_hash, "indexing", len(chunks),
+                article.source,
+                article.url,
+                json.dumps(article.authors, ensure_ascii=False),
+                article.content_hash,
+                "indexing",
+                len(chunks),
                 (article.ingested_at or dt.datetime.now(dt.UTC)).isoformat(),
             ),
         )
@@ -210,7 +214,9 @@ class ArticleStore:
                 'INSERT INTO chunks (article_id, chunk_index, start, "end") VALUES (?,?,?,?)',
                 (c.article_id, c.chunk_index, c.start, c.end),
             )
-            con.execute("INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)", (cur.lastrowid, article.title, c.text))
+            con.execute(
+                "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)", (cur.lastrowid, article.title, c.text)
+            )
 
     def set_state(self, con: sqlite3.Connection, ids: Sequence[str], state: ArticleState) -> None:
         con.executemany("UPDATE articles SET state=? WHERE id=?", [(state, i) for i in ids])
@@ -241,7 +247,9 @@ class ArticleStore:
             )
             for r in rows:
                 art = arts[r[0]]
-                out.append((Chunk(article_id=r[0], chunk_index=r[1], start=r[2], end=r[3], text=art.body[r[2] : r[3]]), art))
+                out.append(
+                    (Chunk(article_id=r[0], chunk_index=r[1], start=r[2], end=r[3], text=art.body[r[2] : r[3]]), art)
+                )
         return out
 
     def chunk_count(self) -> int:

@@ -6,6 +6,7 @@ different embedder is refused rather than silently mixing vector spaces.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -97,17 +98,17 @@ class ChromaIndex:
         )
         metas = (res.get("metadatas") or [[]])[0]
         dists = (res.get("distances") or [[]])[0]
-        return [(str(m["article_id"]), int(m["chunk_index"]), 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)]
+        return [
+            (str(m["article_id"]), int(m["chunk_index"]), 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)
+        ]
 
     def count(self) -> int:
         return self.collection.count()
 
     def reset(self) -> None:
         """Drop and recreate the collection for the configured embedder (``qa reindex``)."""
-        try:
+        with contextlib.suppress(Exception):
             self.client.delete_collection(self.name)
-        except Exception:
-            pass
         self.collection = self._open()
 
 

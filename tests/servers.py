@@ -57,11 +57,42 @@ def chroma_server(path: Path) -> Iterator[int]:
     log = open(path.parent / f"chroma-{port}.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [chroma_binary(), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60, proc=proc)
         yield port
+    finally:
+        stop(proc)
+        log.close()
+
+
+def qa_command() -> list[str]:
+    """The installed ``qa`` console script next to this interpreter (``python -m qa.cli`` without it)."""
+    script = Path(sys.executable).parent / "qa"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
+
+
+@contextlib.contextmanager
+def qa_server(data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240) -> Iterator[str]:
+    """A real ``qa serve`` (uvicorn) on a free loopback port; yields its base URL.
+
+    QA_* variables of the calling shell are dropped so the server sees only ``env`` (no stray API keys)."""
+    port = free_port()
+    log_path = data_dir.parent / f"qa-serve-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    cmd = [*qa_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *args]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**clean, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_http(f"{base}/healthz", timeout=timeout, proc=proc)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n--- qa serve log ---\n{log_path.read_text(errors='replace')[-4000:]}") from exc
+        yield base
     finally:
         stop(proc)
         log.close()

@@ -53,8 +53,15 @@ def test_markdown_metadata_lines() -> None:
 def test_jsonl_and_realtimeqa_field_names() -> None:
     [rec] = parse_bytes((DEMO_ARTICLES / "wire.jsonl").read_bytes(), "wire.jsonl")
     assert rec.id == "mw-20250408-voltmere-recall" and rec.published_at == dt.date(2025, 4, 8)
-    rtqa = {"id": "x-1", "title": "t", "source": "CNN", "published_at": "2022-07-12T10:00:00Z",
-            "url": "https://example.com/a", "authors": ["A B"], "body": "Text here."}
+    rtqa = {
+        "id": "x-1",
+        "title": "t",
+        "source": "CNN",
+        "published_at": "2022-07-12T10:00:00Z",
+        "url": "https://example.com/a",
+        "authors": ["A B"],
+        "body": "Text here.",
+    }
     rec = record_from_mapping(rtqa)
     assert (rec.id, rec.source, rec.published_at, rec.authors) == ("x-1", "CNN", dt.date(2022, 7, 12), ["A B"])
     alt = record_from_mapping({"headline": "H", "text": "Body.", "date": "March 4, 2025", "author": "X and Y"})

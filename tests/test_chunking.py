@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from qa.chunking import chunk_text, count_tokens
 from qa.text import sentence_spans
 
@@ -7,7 +9,9 @@ from qa.text import sentence_spans
 def test_sentences_keep_abbreviations_and_initials_together() -> None:
     text = "Mr. Pompeo met Jung H. Pak in the U.S. on Nov. 3. It rained. Then it stopped!"
     assert [text[a:b] for a, b in sentence_spans(text)] == [
-        "Mr. Pompeo met Jung H. Pak in the U.S. on Nov. 3.", "It rained.", "Then it stopped!"
+        "Mr. Pompeo met Jung H. Pak in the U.S. on Nov. 3.",
+        "It rained.",
+        "Then it stopped!",
     ]
 
 
@@ -20,7 +24,7 @@ def test_chunks_are_token_bounded_sentence_aligned_overlapping_and_exact() -> No
         assert body[c.start : c.end] == c.text
         assert count_tokens(c.text) <= 60
         assert c.text.startswith("Sentence") and c.text.endswith(".")
-    for prev, nxt in zip(chunks, chunks[1:], strict=False):
+    for prev, nxt in itertools.pairwise(chunks):
         assert nxt.start < prev.end, "consecutive chunks overlap"
         assert nxt.start > prev.start, "chunking always makes progress"
     assert chunks[-1].end == len(body)

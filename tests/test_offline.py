@@ -14,8 +14,7 @@ import pytest
 from tests.paths import DEMO_ARTICLES, ROOT
 
 GUARDED = (
-    "import sys, tests.netguard as g; g.install(); from qa.cli import app; "
-    "sys.argv = ['qa', *sys.argv[1:]]; app()"
+    "import sys, tests.netguard as g; g.install(); from qa.cli import app; sys.argv = ['qa', *sys.argv[1:]]; app()"
 )
 
 
@@ -29,7 +28,11 @@ def run_guarded(args: list[str], log: Path, prefix: list[str] | None = None) -> 
     }
     return subprocess.run(
         [*(prefix or []), sys.executable, "-c", GUARDED, *args],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
     )
 
 
@@ -53,6 +56,8 @@ def test_pipeline_runs_in_a_network_namespace_without_network(tmp_path: Path) ->
     data = tmp_path / "data"
     done = run_guarded(["ingest", str(DEMO_ARTICLES), "--data-dir", str(data)], log, prefix=["unshare", "-rn"])
     assert done.returncode == 0, done.stderr
-    done = run_guarded(["search", "tidal barrier cost", "--json", "--data-dir", str(data)], log, prefix=["unshare", "-rn"])
+    done = run_guarded(
+        ["search", "tidal barrier cost", "--json", "--data-dir", str(data)], log, prefix=["unshare", "-rn"]
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["text"]

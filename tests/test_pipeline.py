@@ -145,7 +145,10 @@ def test_cli_ingest_search_articles(tmp_path: Path) -> None:
     def qa(*args: str) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "qa.cli", *args, "--data-dir", str(tmp_path)],
-            capture_output=True, text=True, cwd=ROOT, timeout=300,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout
