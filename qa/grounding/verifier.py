@@ -1,0 +1,187 @@
+"""The offline grounding verifier: per-claim support from sentence alignment plus lexical fact checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.embeddings import Embedder
+from qa.grounding.claims import split_claims
+from qa.grounding.facts import CITATION, analyse
+from qa.grounding.features import (
+    FEATURES,
+    ClaimCheck,
+    SourceIndex,
+    build_index,
+    check_claim,
+    merge,
+)
+from qa.grounding.model import Logistic, Trees, model_from_dict
+
+WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "grounding_weights.json"
+SOURCE_CACHE_SIZE = 256
+NO_MATCH_SIMILARITY = 0.45  # below this the best source passage is not about the claim at all
+
+
+@dataclass
+class EvidenceSpan:
+    source: int  # index into the sources list
+    start: int
+    end: int
+    text: str  # == sources[source][start:end]
+    similarity: float
+
+
+@dataclass
+class ClaimVerdict:
+    text: str
+    start: int  # offsets into the response (verify) or into the claim itself (verify_claims)
+    end: int
+    supported: bool
+    score: float  # calibrated probability that the claim is supported by the sources
+    evidence: list[EvidenceSpan]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The fitted model over ``FEATURES`` and its threshold (see ``eval/fit_grounding.py``)."""
+
+    model: Logistic | Trees
+    threshold: float
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return self.model.prob(x.astype(np.float64))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Weights:
+        if list(d["features"]) != list(FEATURES):
+            raise ValueError("grounding weights were fitted on other features: rerun eval/fit_grounding.py")
+        return cls(model_from_dict(d["model"]), float(d["threshold"]))
+
+
+@lru_cache(maxsize=1)
+def shipped_weights() -> Weights:
+    return Weights.from_dict(json.loads(WEIGHTS_PATH.read_text(encoding="utf-8")))
+
+
+class GroundingVerifier:
+    """Checks each claim of a response against source texts; no network, no labels, CPU only."""
+
+    def __init__(self, embedder: Embedder, threshold: float | None = None, weights: Weights | None = None) -> None:
+        if threshold is None:
+            from qa.config import Settings
+
+            threshold = Settings().grounding_threshold
+        self.embedder = embedder
+        self.threshold = threshold
+        self._weights = weights
+        self._lock = threading.Lock()
+        self._sources: OrderedDict[str, SourceIndex] = OrderedDict()
+
+    @property
+    def weights(self) -> Weights:
+        return self._weights or shipped_weights()
+
+    # --- public API ------------------------------------------------------------------------------
+
+    def verify(self, response: str, sources: list[str]) -> list[ClaimVerdict]:
+        spans = split_claims(response)
+        verdicts = self.verify_claims([response[a:b] for a, b in spans], sources)
+        for v, (a, b) in zip(verdicts, spans, strict=True):
+            v.start, v.end = a, b
+        return verdicts
+
+    def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
+        checks = self.check(claims, sources)
+        rows = [c.values for c in checks if c is not None]
+        probs = iter(self.weights.score(np.stack(rows)) if rows else [])
+        index = merge([self._index(s) for s in sources]) if rows else None
+        return [self._verdict(claim, check, float(next(probs)) if check is not None else 1.0, sources, index)
+                for claim, check in zip(claims, checks, strict=True)]
+
+    def response_score(self, verdicts: list[ClaimVerdict]) -> float:
+        """The weakest claim's score: one unsupported claim makes the whole response unsupported."""
+        return min((v.score for v in verdicts), default=1.0)
+
+    # --- features (also used by eval/fit_grounding.py) -----------------------------------------------
+
+    def check(self, claims: list[str], sources: list[str]) -> list[ClaimCheck | None]:
+        """Feature vector and findings per claim; ``None`` for a claim with nothing to check."""
+        texts = [CITATION.sub("", c).strip() for c in claims]
+        facts = [analyse(t) for t in texts]
+        index = merge([self._index(s) for s in sources]) if sources else None
+        if index is None or not index.units:
+            return [None for _ in claims]
+        vectors = self.embedder.embed(texts)
+        out: list[ClaimCheck | None] = []
+        for f, vec in zip(facts, vectors, strict=True):
+            if not f.content and not f.numbers:
+                out.append(None)
+                continue
+            out.append(check_claim(f, vec, index))
+        return out
+
+    # --- internals ----------------------------------------------------------------------------------
+
+    def _verdict(self, claim: str, check: ClaimCheck | None, prob: float, sources: list[str],
+                 index: SourceIndex | None) -> ClaimVerdict:
+        if check is None or index is None:
+            # Nothing checkable in the claim ("Yes."), or nothing to check it against.
+            reason = "no source text" if not any(s.strip() for s in sources) else None
+            return ClaimVerdict(claim, 0, len(claim), reason is None, 1.0 if reason is None else 0.0, [], reason)
+        evidence = self._evidence(check, index, sources)
+        supported = prob >= self.threshold
+        reason = None
+        if not supported:
+            specific = [p for p in check.problems if not p.startswith("words not in source")]
+            if check.alignment.similarity < NO_MATCH_SIMILARITY and not specific:
+                reason = "no similar sentence in the sources"
+            else:
+                reason = check.problems[0] if check.problems else "low support score"
+        return ClaimVerdict(claim, 0, len(claim), supported, prob, evidence, reason)
+
+    def _evidence(self, check: ClaimCheck, index: SourceIndex, sources: list[str]) -> list[EvidenceSpan]:
+        spans: list[EvidenceSpan] = []
+        for i, sim in list(zip(check.alignment.local, check.alignment.local_similarity, strict=True))[:2]:
+            unit, src = index.units[i], index.sources[i]
+            if any(e.source == src and e.start < unit.end and unit.start < e.end for e in spans):
+                continue  # a window overlapping the passage already cited adds nothing
+            spans.append(EvidenceSpan(src, unit.start, unit.end, sources[src][unit.start : unit.end], sim))
+        return spans
+
+    def _index(self, text: str) -> SourceIndex:
+        key = hashlib.sha256(f"{self.embedder.id}\0{text}".encode()).hexdigest()
+        with self._lock:
+            if key in self._sources:
+                self._sources.move_to_end(key)
+                return self._sources[key]
+        index = build_index(text)
+        index.embeddings = self._unit_vectors(index)
+        with self._lock:
+            self._sources[key] = index
+            while len(self._sources) > SOURCE_CACHE_SIZE:
+                self._sources.popitem(last=False)
+        return index
+
+    def _unit_vectors(self, index: SourceIndex) -> np.ndarray:
+        """Sentences are embedded; a window is the normalised mean of its two sentences (half the cost)."""
+        sentences = [i for i, u in enumerate(index.units) if u.pair is None]
+        if not sentences:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        embedded = self.embedder.embed([index.texts[i] for i in sentences])
+        vecs = np.zeros((len(index.units), embedded.shape[1]), dtype=np.float32)
+        vecs[sentences] = embedded
+        for i, u in enumerate(index.units):
+            if u.pair is not None:
+                v = vecs[u.pair[0]] + vecs[u.pair[1]]
+                vecs[i] = v / max(float(np.linalg.norm(v)), 1e-12)
+        return vecs

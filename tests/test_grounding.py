@@ -1,0 +1,224 @@
+"""Grounding verifier: hand-written swaps, the shared labelled data, and the local LLM's real answers."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from eval import metrics
+from eval.grounding import claim_labels, load_records, run_grounding_eval
+from qa.embeddings import MiniLMOnnxEmbedder
+from qa.grounding import ClaimVerdict, EvidenceSpan, GroundingVerifier
+from qa.grounding.claims import split_claims
+from qa.grounding.judge import LLMJudge, load_prompt, locate, parse_reply, render
+from qa.grounding.verifier import shipped_weights
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+FIXTURE = ROOT / "tests" / "fixtures" / "llm_answers_pompeo.json"
+
+# Our own words, not from any dataset.
+SOURCE = (
+    "The city council of Westbridge voted on Tuesday to approve a new flood barrier along the River Lune. "
+    "The barrier will cost 42 million pounds and is expected to be finished in 2027, said Mayor Alice Okafor. "
+    "Residents in the low-lying Marsh district had campaigned for it since the floods of 2019.\n\n"
+    "Opposition councillors did not support the plan, arguing that the money should go to housing. "
+    "Work is due to start in March."
+)
+
+
+@pytest.fixture(scope="module")
+def verifier() -> GroundingVerifier:
+    return GroundingVerifier(MiniLMOnnxEmbedder())
+
+
+def one(verifier: GroundingVerifier, claim: str) -> ClaimVerdict:
+    verdicts = verifier.verify(claim, [SOURCE])
+    assert len(verdicts) == 1
+    return verdicts[0]
+
+
+def test_faithful_paraphrase_is_supported(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "Westbridge's council approved a flood barrier on the River Lune on Tuesday.")
+    assert v.supported, v
+    assert v.reason is None
+    assert 0.0 <= v.score <= 1.0
+    assert v.evidence and v.evidence[0].source == 0
+    ev = v.evidence[0]
+    assert SOURCE[ev.start : ev.end] == ev.text
+    assert "flood barrier" in ev.text
+
+
+def test_swapped_number_is_flagged(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "The barrier will cost 24 million pounds, the mayor said.")
+    assert not v.supported
+    assert v.reason and "24" in v.reason
+
+
+def test_swapped_year_is_flagged(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "The barrier is expected to be finished in 2029.")
+    assert not v.supported
+    assert v.reason and "2029" in v.reason
+
+
+def test_swapped_entity_is_flagged(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "The council of Westbridge voted to approve a new flood barrier along the River Severn.")
+    assert not v.supported
+    assert v.reason and "severn" in v.reason.lower()
+
+
+def test_inserted_negation_is_flagged(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "The city council of Westbridge did not approve a new flood barrier on Tuesday.")
+    assert not v.supported
+    assert v.reason == "negation mismatch"
+
+
+def test_removed_negation_is_flagged(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "Opposition councillors supported the plan.")
+    assert not v.supported
+
+
+def test_antonym_is_flagged(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "The city council of Westbridge voted on Tuesday to reject a new flood barrier.")
+    assert not v.supported
+    assert v.reason and "antonym" in v.reason
+
+
+def test_unrelated_claim_is_flagged(verifier: GroundingVerifier) -> None:
+    v = one(verifier, "Scientists discovered a new species of frog in the rainforest.")
+    assert not v.supported
+    assert v.score < 0.2
+
+
+def test_claims_offsets_multiple_sources_and_citations(verifier: GroundingVerifier) -> None:
+    other = "Separately, the Westbridge library will close for repairs in July."
+    response = "- The barrier costs 42 million pounds [1].\n- The library will close in July [2]."
+    verdicts = verifier.verify(response, [SOURCE, other])
+    assert [response[v.start : v.end] for v in verdicts] == [v.text for v in verdicts]
+    assert verdicts[0].text.startswith("The barrier")  # list marker dropped
+    assert all(v.supported for v in verdicts), verdicts  # "[1]" is a citation marker, not a number
+    assert verdicts[1].evidence[0].source == 1
+    assert verifier.response_score(verdicts) == min(v.score for v in verdicts)
+
+
+def test_verify_claims_and_edge_cases(verifier: GroundingVerifier) -> None:
+    verdicts = verifier.verify_claims(["Work is due to start in March.", "Work starts in May."], [SOURCE])
+    assert verdicts[0].supported and not verdicts[1].supported
+    assert (verdicts[0].start, verdicts[0].end) == (0, len(verdicts[0].text))
+    assert verifier.verify("", [SOURCE]) == []
+    assert verifier.response_score([]) == 1.0
+    nothing = verifier.verify("The council voted.", [""])
+    assert not nothing[0].supported and nothing[0].reason == "no source text"
+
+
+def test_threshold_comes_from_settings_and_weights_are_shipped(verifier: GroundingVerifier) -> None:
+    from qa.config import Settings
+
+    assert verifier.threshold == Settings().grounding_threshold
+    weights = shipped_weights()
+    assert 0.0 < weights.threshold < 1.0
+    strict = GroundingVerifier(verifier.embedder, threshold=0.999)
+    assert not strict.verify("The barrier will cost 42 million pounds.", [SOURCE])[0].supported
+
+
+# --- metrics and eval plumbing --------------------------------------------------------------------
+
+
+def test_metrics_on_known_values() -> None:
+    y = [1, 1, 0, 0, 0]
+    assert metrics.balanced_accuracy(y, [1, 0, 0, 0, 1]) == pytest.approx((0.5 + 2 / 3) / 2)
+    assert metrics.f1(y, [1, 0, 0, 0, 1]) == pytest.approx(0.5)
+    assert metrics.roc_auc(y, [0.9, 0.4, 0.4, 0.1, 0.8]) == pytest.approx(4.5 / 6)  # one tie
+    assert metrics.roc_auc([1, 0], [0.5, 0.5]) == pytest.approx(0.5)
+    assert metrics.roc_auc([1, 1], [0.5, 0.2]) != metrics.roc_auc([1, 1], [0.5, 0.2])  # nan: one class
+
+
+def test_eval_on_a_small_file(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "source_text": SOURCE, "response": "The barrier will cost 42 million pounds.",
+         "label": "supported", "spans": []},
+        {"id": "b", "source_text": SOURCE, "response": "Work is due to start in March. It will cost 99 million pounds.",
+         "label": "hallucinated", "spans": [{"start": 31, "end": 62, "text": "It will cost 99 million pounds."}]},
+    ]
+    data = tmp_path / "g.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = run_grounding_eval(data)
+    expected = {"n", "balanced_accuracy", "f1_hallucinated", "precision", "recall", "roc_auc", "threshold",
+                "seconds_per_item", "span_f1", "per_item"}
+    assert set(result) == expected
+    assert result["n"] == 2 and result["balanced_accuracy"] == 1.0 and result["span_f1"] == 1.0
+    record = load_records(data)[1]
+    assert claim_labels(record, split_claims(record.response)) == [False, True]
+
+
+# --- LLM judge: prompt and reply handling (a real endpoint is exercised by the eval, not here) -------
+
+
+def test_judge_prompt_and_reply_parsing() -> None:
+    template = load_prompt("judge")
+    assert "<!--" not in template and "{{sources}}" in template and "{{claims}}" in template
+    text = render(template, sources="[S1]\nabc", claims="1. x", n_claims="1")
+    assert "{{" not in text
+    reply = 'Sure:\n```json\n[{"claim": 2, "score": 3, "supported": false, "quote": "x", "reason": "r"},\n' \
+            ' {"claim": 1, "score": 10, "supported": true, "quote": "", "reason": ""}]\n```'
+    parsed = parse_reply(reply, 3)
+    assert parsed[0]["score"] == 10 and parsed[1]["score"] == 3 and parsed[2] == {}
+    assert parse_reply("no json here", 1) == [{}]
+    span = locate("cost 42  million\npounds", [SOURCE])
+    assert isinstance(span, EvidenceSpan) and SOURCE[span.start : span.end] == span.text
+
+
+def test_judge_with_a_langchain_fake_model() -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    reply = '[{"claim": 1, "score": 9, "supported": true, "quote": "cost 42 million pounds", "reason": ""},' \
+            ' {"claim": 2, "score": 1, "supported": false, "quote": "", "reason": "no date given"}]'
+    judge = LLMJudge(chat_model=FakeListChatModel(responses=[reply]), threshold=0.5)
+    verdicts = judge.verify("The barrier costs 42 million pounds. It opens in 2031.", [SOURCE])
+    assert [v.supported for v in verdicts] == [True, False]
+    assert verdicts[0].evidence[0].text == "cost 42 million pounds"
+    assert verdicts[1].reason == "no date given"
+    assert judge.response_score(verdicts) == pytest.approx(0.1)
+
+
+# --- shared labelled data ----------------------------------------------------------------------------
+
+needs_shared = pytest.mark.skipif(not (SHARED / "grounding").is_dir(),
+                                  reason=f"shared evaluation data not found at {SHARED} (fresh clone elsewhere)")
+
+
+@pytest.mark.shared
+@needs_shared
+def test_summedits_balanced_accuracy() -> None:
+    started = time.perf_counter()
+    result = run_grounding_eval(SHARED / "grounding" / "summedits_news.jsonl")
+    assert result["n"] == 422
+    # Shipped weights were fitted on this data too, so this is a regression guard, not the figure to
+    # quote: the README quotes the cross-fitted figures from eval/fit_grounding.py.
+    assert result["balanced_accuracy"] >= 0.70, result["balanced_accuracy"]
+    assert result["seconds_per_item"] <= 0.5 or time.perf_counter() - started < 300
+
+
+# --- the local LLM's own answers ---------------------------------------------------------------------
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not FIXTURE.is_file(), reason=f"{FIXTURE.name} not recorded yet (real llama.cpp outputs)")
+@needs_shared
+def test_invented_sentences_in_llm_answers_are_flagged(verifier: GroundingVerifier) -> None:
+    article = (SHARED / "articles" / "000_c5f37d0b212be8a7.txt").read_text(encoding="utf-8")
+    cases = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    assert cases, "fixture is empty"
+    missed: list[str] = []
+    for case in cases:
+        verdicts = verifier.verify(case["answer"], [article])
+        for invented in case["invented_sentences"]:
+            at = case["answer"].find(invented)
+            assert at != -1, f"invented sentence not in the answer: {invented!r}"
+            overlapping = [v for v in verdicts if v.start < at + len(invented) and at < v.end]
+            if not overlapping or all(v.supported for v in overlapping):
+                missed.append(invented)
+    assert not missed, f"invented sentences judged supported: {missed}"
