@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 from qa.articles import article_id_for, content_hash, iter_files, normalize_record, parse_bytes
 from qa.chunking import chunk_text
 from qa.config import Settings
 from qa.embeddings import Embedder, get_embedder
 from qa.errors import InvalidInput, NotFound, QAError, TooLarge
-from qa.models import Article, ArticleIn, Chunk, Filters, Hit, IngestItem, IngestReport
+from qa.models import Answer, Article, ArticleIn, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.retrieval import HybridRetriever, Mode
 from qa.store import ArticleStore
 from qa.vectors import ChromaIndex, VectorIndex
@@ -37,6 +38,7 @@ class NewsQA:
         self.retriever = HybridRetriever(self.store, self.index, self.embedder, self.settings)
         # Indexing writes go through one lock so two ingests never interleave their Chroma and SQLite steps.
         self._index_lock = threading.Lock()
+        self._engine: Any = None
         self.repair()
 
     # --- ingest -----------------------------------------------------------------------------------------
@@ -50,9 +52,15 @@ class NewsQA:
         if not body.strip():
             raise InvalidInput("article body is empty after removing page boilerplate")
         return Article(
-            id=article_id_for(record), title=title, body=body, published_at=record.published_at,
-            source=record.source, url=record.url, authors=record.authors,
-            content_hash=content_hash(title, body, record), state="indexing",
+            id=article_id_for(record),
+            title=title,
+            body=body,
+            published_at=record.published_at,
+            source=record.source,
+            url=record.url,
+            authors=record.authors,
+            content_hash=content_hash(title, body, record),
+            state="indexing",
         )
 
     def ingest_articles(self, articles: Sequence[Article], progress: Progress | None = None) -> IngestReport:
@@ -123,7 +131,9 @@ class NewsQA:
         for path in iter_files(paths):
             try:
                 if path.stat().st_size > self.settings.max_upload_bytes:
-                    raise TooLarge(f"file is {path.stat().st_size} bytes; the limit is {self.settings.max_upload_bytes}")
+                    raise TooLarge(
+                        f"file is {path.stat().st_size} bytes; the limit is {self.settings.max_upload_bytes}"
+                    )
                 for rec in parse_bytes(path.read_bytes(), path.name):
                     prepared.append(self.prepare(rec))
             except (QAError, OSError) as exc:
@@ -210,9 +220,58 @@ class NewsQA:
         if not question or not question.strip():
             raise InvalidInput("question is empty")
         if len(question) > self.settings.max_question_chars:
-            raise TooLarge(
-                f"question has {len(question)} characters; the limit is {self.settings.max_question_chars}"
-            )
+            raise TooLarge(f"question has {len(question)} characters; the limit is {self.settings.max_question_chars}")
 
     def stats(self) -> dict[str, int]:
         return {"articles": self.store.count(), "chunks": self.store.chunk_count(), "vectors": self.index.count()}
+
+    # --- answers and briefings ------------------------------------------------------------------------
+    @property
+    def engine(self) -> Any:
+        """The answer engine (:class:`qa.answer.AnswerEngine`), built on first use."""
+        if self._engine is None:
+            from qa.answer import AnswerEngine
+
+            self._engine = AnswerEngine(self.store, self.retriever, self.embedder, self.settings)
+        return self._engine
+
+    def ask(
+        self,
+        question: str,
+        today: dt.date | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+        generator: Literal["extractive", "llm"] | None = None,
+    ) -> Answer:
+        """A grounded answer: every quote verbatim, LLM sentences verified; abstains when the articles
+        don't answer. ``generator="llm"`` without ``QA_LLM_BASE_URL`` raises LLMUnavailable."""
+        self.check_question(question)
+        return self.engine.ask(question, today=today, k=k, filters=filters, generator=generator)
+
+    def ask_stream(
+        self,
+        question: str,
+        today: dt.date | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+        generator: Literal["extractive", "llm"] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """``{"event": "delta", "data": {"text"}}`` events, then ``{"event": "answer", "data": Answer}``.
+
+        Checks run before the first event, so a bad request fails instead of starting a stream."""
+        self.check_question(question)
+        self.engine.resolve(generator)
+        return self.engine.stream(question, today=today, k=k, filters=filters, generator=generator)
+
+    def brief(
+        self,
+        article_ids: list[str] | None = None,
+        topic: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        generator: Literal["extractive", "llm"] | None = None,
+    ) -> Briefing:
+        """A title and 3–8 cited bullets over the given articles, or the articles on ``topic`` in the window."""
+        from qa.briefing import BriefingEngine
+
+        return BriefingEngine(self.engine).brief(article_ids, topic, since, until, generator)

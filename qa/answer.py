@@ -1,0 +1,271 @@
+"""The answer engine: a LangChain runnable chain ``retrieve | compose | cite | verify`` producing an Answer.
+
+- retrieve: hybrid search (time-aware with ``today``), each hit numbered as a source with its article;
+- compose: a generator (extractive by default, or the LLM) proposes sentences;
+- cite: each sentence gets verbatim quotes (extractive: its own span; LLM: the best matching sentence of
+  the sources it cited);
+- verify: extractive sentences are quotes, so supported by construction; LLM sentences are checked by the
+  grounding verifier, unsupported ones are kept out of the answer text (and marked in ``sentences``), and
+  when nothing supported remains the extractive answer is returned instead (``fallback``).
+Every citation is checked verbatim against the stored bodies right before the Answer is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from qa.citations import check_citations, cite, dedupe, locate
+from qa.config import Settings
+from qa.embeddings import Embedder
+from qa.errors import LLMUnavailable
+from qa.generators.base import Draft, DraftSentence, Generator, Source
+from qa.generators.extractive import ExtractiveGenerator
+from qa.generators.questions import terms
+from qa.models import Answer, AnswerSentence, Article, Citation, Filters
+from qa.retrieval import HybridRetriever
+from qa.store import ArticleStore
+from qa.text import sentence_spans
+
+if TYPE_CHECKING:
+    from qa.grounding import GroundingVerifier
+
+GeneratorName = Literal["extractive", "llm"]
+
+
+@dataclass
+class Turn:
+    """What flows through the chain: the request, then what each step adds."""
+
+    question: str
+    today: dt.date | None = None
+    k: int | None = None
+    filters: Filters | None = None
+    generator: GeneratorName = "extractive"
+    sources: list[Source] = field(default_factory=list)
+    draft: Draft | None = None
+    sentences: list[AnswerSentence] = field(default_factory=list)
+    fallback: bool = False
+
+
+class AnswerEngine:
+    def __init__(self, store: ArticleStore, retriever: HybridRetriever, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.embedder = embedder
+        self.settings = settings
+        self.extractive = ExtractiveGenerator(embedder)
+        self._llm: Generator | None = None
+        self._verifier: GroundingVerifier | None = None
+        self._lock = threading.Lock()
+        self._chain: Any = None
+
+    # --- parts -----------------------------------------------------------------------------------------
+    def resolve(self, generator: str | None) -> GeneratorName:
+        name = generator or self.settings.generator
+        if name not in ("extractive", "llm"):
+            from qa.errors import InvalidInput
+
+            raise InvalidInput(f"generator must be 'extractive' or 'llm', got {name!r}")
+        if name == "llm" and not self.settings.llm_base_url:
+            raise LLMUnavailable(
+                "the LLM generator needs an OpenAI-compatible endpoint: set QA_LLM_BASE_URL "
+                "(and QA_LLM_API_KEY or OPENAI_API_KEY, QA_LLM_MODEL)"
+            )
+        return name  # type: ignore[return-value]
+
+    def generator(self, name: GeneratorName) -> Generator:
+        if name == "extractive":
+            return self.extractive
+        with self._lock:
+            if self._llm is None:
+                from qa.generators.llm import LLMGenerator
+
+                self._llm = LLMGenerator(self.settings)
+            return self._llm
+
+    @property
+    def verifier(self) -> GroundingVerifier:
+        with self._lock:
+            if self._verifier is None:
+                from qa.grounding import GroundingVerifier
+
+                self._verifier = GroundingVerifier(self.embedder, threshold=self.settings.grounding_threshold)
+            return self._verifier
+
+    def chain(self) -> Any:
+        """``retrieve | compose | cite | verify`` as a LangChain runnable over a :class:`Turn`."""
+        if self._chain is None:
+            from langchain_core.runnables import RunnableLambda
+
+            self._chain = (
+                RunnableLambda(self.retrieve, name="retrieve")
+                | RunnableLambda(self.compose, name="compose")
+                | RunnableLambda(self.cite, name="cite")
+                | RunnableLambda(self.verify, name="verify")
+            )
+        return self._chain
+
+    # --- steps -----------------------------------------------------------------------------------------
+    def retrieve(self, turn: Turn) -> Turn:
+        hits = self.retriever.search(turn.question, k=turn.k, filters=turn.filters, today=turn.today)
+        bodies = self.store.bodies(sorted({h.article_id for h in hits}))
+        turn.sources = [Source(number=n, hit=h, article=bodies[h.article_id])
+                        for n, h in enumerate((h for h in hits if h.article_id in bodies), 1)]
+        return turn
+
+    def compose(self, turn: Turn) -> Turn:
+        turn.draft = self.generator(turn.generator).answer(turn.question, turn.sources, turn.today)
+        return turn
+
+    def cite(self, turn: Turn) -> Turn:
+        assert turn.draft is not None
+        turn.sentences = [self.cite_sentence(d, turn.sources) for d in turn.draft.sentences]
+        return turn
+
+    def verify(self, turn: Turn) -> Answer:
+        assert turn.draft is not None
+        if turn.generator == "llm":
+            turn.sentences = self.verify_sentences(turn.sentences, turn.sources)
+            if not any(s.supported for s in turn.sentences):
+                # Nothing grounded survived (or the model declined): the extractive answer is grounded by construction.
+                turn.draft = self.extractive.answer(turn.question, turn.sources, turn.today)
+                turn.sentences = [self.cite_sentence(d, turn.sources) for d in turn.draft.sentences]
+                turn.fallback = True
+        return self.build(turn)
+
+    # --- helpers shared with streaming ---------------------------------------------------------------------
+    def cite_sentence(self, d: DraftSentence, sources: list[Source]) -> AnswerSentence:
+        articles = {s.article.id: s.article for s in sources}
+        if d.spans:  # extractive: the sentence is its own quote
+            cites = [cite(articles[aid], a, b) for aid, a, b in d.spans]
+            return AnswerSentence(text=d.text, supported=True, score=1.0, citations=cites)
+        cites = []
+        for n in d.source_numbers:
+            src = next((s for s in sources if s.number == n), None)
+            if src is not None:
+                quote = best_quote(d.text, src.article, src.hit.start, src.hit.end)
+                if quote is not None:
+                    cites.append(quote)
+        return AnswerSentence(text=d.text, supported=False, score=0.0, citations=dedupe(cites))
+
+    def verify_sentences(self, sentences: list[AnswerSentence], sources: list[Source]) -> list[AnswerSentence]:
+        """Check LLM sentences against the retrieved passages; evidence found by the verifier becomes the
+        citation when the model cited nothing usable."""
+        if not sentences:
+            return []
+        texts = [s.hit.text for s in sources]
+        verdicts = self.verifier.verify_claims([s.text for s in sentences], texts)
+        out = []
+        for s, v in zip(sentences, verdicts, strict=True):
+            cites = list(s.citations)
+            if v.supported and not cites:
+                for e in v.evidence[:1]:
+                    src = sources[e.source]
+                    cites.append(cite(src.article, src.hit.start + e.start, src.hit.start + e.end))
+            out.append(AnswerSentence(
+                text=s.text, supported=v.supported and bool(cites), score=round(float(v.score), 4),
+                citations=cites if v.supported else [],
+                reason=None if v.supported and cites else (v.reason or "no verbatim evidence"),
+            ))
+        return out
+
+    def build(self, turn: Turn) -> Answer:
+        assert turn.draft is not None
+        draft, kept = turn.draft, [s for s in turn.sentences if s.supported]
+        text = " ".join(([draft.preface] if draft.preface else []) + [s.text for s in kept])
+        citations = dedupe(c for s in kept for c in s.citations)
+        articles = {s.article.id: s.article for s in turn.sources}
+        check_citations([c for s in turn.sentences for c in s.citations], articles)
+        short = draft.short_answer
+        if draft.short_answer_span is not None:
+            aid, a, b = draft.short_answer_span
+            if articles[aid].body[a:b] != short:
+                short = None  # never show a short answer that is not verbatim evidence
+        return Answer(
+            question=turn.question, answer=text or "The articles don't say.", short_answer=short,
+            answerable=draft.answerable and bool(kept), citations=citations, sentences=turn.sentences,
+            generator=turn.generator, fallback=turn.fallback,
+        )
+
+    # --- entry points ------------------------------------------------------------------------------------
+    def ask(self, question: str, today: dt.date | None = None, k: int | None = None,
+            filters: Filters | None = None, generator: str | None = None) -> Answer:
+        turn = Turn(question=question, today=today, k=k, filters=filters, generator=self.resolve(generator))
+        return self.chain().invoke(turn)
+
+    def stream(self, question: str, today: dt.date | None = None, k: int | None = None,
+               filters: Filters | None = None, generator: str | None = None) -> Iterator[dict[str, Any]]:
+        """``delta`` events with answer text as it is produced, then one ``answer`` event with the Answer.
+
+        LLM text is released a sentence at a time, only after that sentence is verified, so a client
+        never shows an unsupported sentence that the final answer then drops."""
+        turn = Turn(question=question, today=today, k=k, filters=filters, generator=self.resolve(generator))
+        self.retrieve(turn)
+        if turn.generator == "extractive":
+            answer = self.verify(self.cite(self.compose(turn)))
+            yield from _deltas(answer)
+            yield {"event": "answer", "data": answer.model_dump(mode="json")}
+            return
+        from qa.generators.llm import LLMGenerator
+
+        gen = self.generator("llm")
+        assert isinstance(gen, LLMGenerator)
+        verified: list[AnswerSentence] = []
+
+        def release(d: DraftSentence) -> Iterator[dict[str, Any]]:
+            s = self.verify_sentences([self.cite_sentence(d, turn.sources)], turn.sources)[0]
+            if s.supported:
+                gap = " " if any(v.supported for v in verified) else ""
+                yield {"event": "delta", "data": {"text": gap + s.text}}
+            verified.append(s)
+
+        buffer, done = "", 0
+        for piece in gen.stream_answer(turn.question, turn.sources, turn.today):
+            buffer += piece
+            drafts = gen.parse(buffer, len(turn.sources)).sentences
+            for d in drafts[done : len(drafts) - 1]:  # every sentence but the last is complete
+                yield from release(d)
+            done = max(done, len(drafts) - 1)
+        turn.draft = gen.parse(buffer, len(turn.sources))
+        for d in turn.draft.sentences[done:]:
+            yield from release(d)
+        turn.sentences = verified
+        if not any(s.supported for s in verified):
+            turn.draft = self.extractive.answer(turn.question, turn.sources, turn.today)
+            turn.sentences = [self.cite_sentence(d, turn.sources) for d in turn.draft.sentences]
+            turn.fallback = True
+            answer = self.build(turn)
+            yield from _deltas(answer)
+        else:
+            answer = self.build(turn)
+        yield {"event": "answer", "data": answer.model_dump(mode="json")}
+
+
+def _deltas(answer: Answer) -> Iterator[dict[str, Any]]:
+    """An already complete answer, sent as sentence-sized deltas that join to ``answer.answer``."""
+    pieces = [answer.answer[a:b] for a, b in sentence_spans(answer.answer)] or [answer.answer]
+    for i, p in enumerate(pieces):
+        yield {"event": "delta", "data": {"text": (" " if i else "") + p}}
+
+
+def best_quote(text: str, article: Article, start: int, end: int) -> Citation | None:
+    """The sentence of ``article.body[start:end]`` that shares most words with ``text`` (an LLM sentence),
+    or the model's own words when they stand verbatim in the source."""
+    span = locate(article.body, re.sub(r"\s*\[\d+\]", "", text), start, end)
+    if span is not None:
+        return cite(article, *span)
+    want = set(terms(text))
+    best, best_overlap = None, 0.0
+    for a, b in sentence_spans(article.body, start, end):
+        have = set(terms(article.body[a:b]))
+        overlap = len(want & have) / (len(want) or 1)
+        if overlap > best_overlap:
+            best, best_overlap = (a, b), overlap
+    if best is None or best_overlap < 0.2:
+        return None
+    return cite(article, *best)

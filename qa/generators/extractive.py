@@ -1,0 +1,214 @@
+"""The default generator: answers with verbatim sentences of the retrieved articles (offline, no model).
+
+It picks the sentences that answer the question (question-aware lexical scoring, redundancy removed),
+adds a short answer span for name/number/date/place questions, abstains when the evidence does not answer,
+and for "why" questions whose articles state no reason it says so and quotes what they do say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+from qa.generators.base import Draft, DraftSentence, Source
+from qa.generators.causal import find_reasons, restate
+from qa.embeddings import Embedder
+from qa.generators.evidence import (
+    ArticleText,
+    Pool,
+    Sentence,
+    build_pool,
+    jaccard,
+    rerank,
+    select,
+    with_antecedents,
+)
+from qa.generators.questions import Question, analyse, terms
+from qa.generators.spans import short_answer
+
+MIN_COVERAGE = 0.2  # share of the question's (weighted) words the best evidence must contain
+CANDIDATE_SENTENCES = 12  # short answers are looked for in this many of the best sentences
+HARD_TYPES = ("person", "count", "quantity", "date", "place")
+MAX_NO_REASON = 7  # sentences quoted when the articles give no reason
+
+
+def _draft(sentences: list[Sentence], **kw: object) -> Draft:
+    out = [DraftSentence(text=s.text, spans=[(s.article.id, s.start, s.end)], score=round(min(s.score, 1.0), 4))
+           for s in sentences]
+    return Draft(sentences=out, **kw)  # type: ignore[arg-type]
+
+
+def _say(question: Question) -> str:
+    """"The articles don't say who is the mayor of X." from the interrogative clause."""
+    clause = question.text.strip()
+    parts = re.split(r"(?<=[.?!])\s+", clause)
+    clause = next((p for p in reversed(parts) if re.search(r"(?i)\b(who|what|which|when|where|why|how)\b", p)),
+                  parts[-1])
+    m = re.search(r"(?i)\b(who|what|which|when|where|why|how)\b", clause)
+    if m is None:
+        return "The articles don't answer this question."
+    body = clause[m.start() :].rstrip("?.! ")
+    return f"The articles don't say {body[0].lower()}{body[1:]}."
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder | None = None, min_coverage: float = MIN_COVERAGE,
+                 max_sentences: int = 3) -> None:
+        self.embedder = embedder
+        self.min_coverage = min_coverage
+        self.max_sentences = max_sentences
+
+    # --- answers -----------------------------------------------------------------------------------
+    def answer(self, question: str, sources: list[Source], today: dt.date | None) -> Draft:
+        q = analyse(question)
+        if not sources:
+            return Draft(sentences=[], answerable=False, preface=_say(q))
+        pool = build_pool(q, sources, today)
+        if not pool.sentences:
+            return Draft(sentences=[], answerable=False, preface=_say(q))
+        if self.embedder is not None:
+            rerank(pool, self.embedder)
+        if q.is_why:
+            return self._why(pool, question)
+        coverage = max(s.coverage for s in pool.sentences[:5])
+        if pool.missing_terms() or coverage < self.min_coverage:
+            return self._abstain(pool)
+        picked = select(pool, limit=self.max_sentences)
+        short = short_answer(pool, pool.sentences[:CANDIDATE_SENTENCES], self.min_coverage)
+        if short is None and (q.atype in HARD_TYPES or q.named):
+            return self._abstain(pool)
+        if short is not None:
+            # The sentence the short answer comes from leads the answer.
+            picked = [s for s in picked if s.key != short.sentence.key]
+            picked = with_antecedents(pool, [short.sentence]) + picked
+            picked = picked[: self.max_sentences + 1]
+        return _draft(
+            picked, short_answer=short.text if short else None,
+            short_answer_span=(short.sentence.article.id, short.start, short.end) if short else None,
+        )
+
+    def _abstain(self, pool: Pool) -> Draft:
+        """Say that the articles don't answer, and show the closest evidence (clearly not as an answer)."""
+        closest = select(pool, limit=2, ratio=0.0)
+        return _draft(closest[:2], answerable=False, preface=_say(pool.question) + " The closest passages:")
+
+    def _why(self, pool: Pool, question: str) -> Draft:
+        reasons = find_reasons(pool)
+        if reasons.causal:
+            top = select(pool, limit=self.max_sentences)
+            chosen = with_antecedents(pool, reasons.causal[:2])
+            keys = {s.key for s in chosen}
+            chosen += [s for s in top if s.key not in keys][: max(0, self.max_sentences - len(chosen))]
+            return _draft(chosen)
+        if not reasons.events and not reasons.denials:
+            return self._abstain(pool)
+        return _draft(self._no_reason_evidence(pool, reasons.events, reasons.denials), answerable=False,
+                      preface=f"The articles don't say {restate(question)}: no official reason is given. "
+                              "What they do say:")
+
+    def _no_reason_evidence(self, pool: Pool, events: list[Sentence], denials: list[Sentence]) -> list[Sentence]:
+        """What the articles do say about an event whose reason they don't give: the report of the event,
+        the statement that came with it, any "no reason was given", the paragraph that follows (news puts
+        the background there), then other passages that mention the event, with the sentence they lean on."""
+        event_words = {t for t in pool.question.focus_terms if t not in pool.question.proper_terms}
+        local = {s.key: pool.local(s) for s in events}
+        ranked = sorted(events, key=lambda s: (-round(local[s.key], 2), s.index))
+        out: list[Sentence] = []
+        if ranked:
+            main = ranked[0]
+            out.append(main)
+            text = pool.articles[main.article.id]
+            nxt = _next_sentence(pool, main)
+            if nxt is not None and re.search(r"[“\"]|\bstatement\b", nxt.text):
+                out.append(nxt)
+                after = _next_sentence(pool, nxt)
+                if after is not None and after.terms & event_words:
+                    out.extend(x for x in text.sentences if x.paragraph == after.paragraph)
+        out.extend(denials[:2])
+        if ranked:
+            # Other mentions, nearest to the main report first: further away they are often another event.
+            main = ranked[0]
+            others = sorted(ranked[1:], key=lambda s: (-round(local[s.key], 1), s.article.id != main.article.id,
+                                                      abs(s.index - main.index)))
+            for s in others:
+                if len(out) >= MAX_NO_REASON:
+                    break
+                if s.key not in {o.key for o in out}:
+                    out.extend(with_antecedents(pool, [s]))
+        seen: set[tuple[str, int]] = set()
+        unique = []
+        for s in out:
+            if s.key not in seen:
+                seen.add(s.key)
+                unique.append(s)
+        return unique
+
+    def stream_answer(self, question: str, sources: list[Source], today: dt.date | None) -> Iterator[str]:
+        draft = self.answer(question, sources, today)
+        if draft.preface:
+            yield draft.preface
+        for s in draft.sentences:
+            yield (" " if draft.preface or s is not draft.sentences[0] else "") + s.text
+
+    # --- briefings ---------------------------------------------------------------------------------
+    def brief(self, title: str, sources: list[Source], max_bullets: int) -> Draft:
+        """Key sentences of the articles: leads first (news puts the main facts there), then sentences
+        dense in names and figures that share the topic's words; near-duplicates across articles merge."""
+        topic = set(terms(title))
+        texts: dict[str, ArticleText] = {}
+        for src in sources:
+            texts.setdefault(src.article.id, ArticleText(src.article))
+        ranked: dict[str, list[tuple[float, Sentence]]] = {}
+        for aid, text in texts.items():
+            scored = []
+            for s in text.sentences:
+                text.tokenize(s)
+                scored.append((_importance(s, topic, terms(text.article.title)), s))
+            ranked[aid] = sorted(scored, key=lambda x: -x[0])
+        order = sorted(texts, key=lambda a: (texts[a].article.published_at or dt.date.min, a))
+        bullets: list[tuple[Sentence, list[Sentence], float, int]] = []
+        for rnd in range(max_bullets):
+            for aid in order:
+                if len(bullets) >= max_bullets or rnd >= len(ranked[aid]):
+                    continue
+                score, s = ranked[aid][rnd]
+                if score <= 0:
+                    continue
+                dup = next((b for b in bullets if jaccard(b[0].terms, s.terms) >= 0.45), None)
+                if dup is not None:
+                    dup[1].append(s)  # the same fact reported again: one bullet, both citations
+                    continue
+                bullets.append((s, [s], score, rnd))
+        # Chronological across articles (events unfold), most important first within an article.
+        bullets.sort(key=lambda b: (b[0].article.published_at or dt.date.min, order.index(b[0].article.id), b[3]))
+        out = [DraftSentence(text=s.text, spans=[(x.article.id, x.start, x.end) for x in same],
+                             score=round(min(score, 1.0), 4)) for s, same, score, _ in bullets]
+        return Draft(sentences=out)
+
+
+def _next_sentence(pool: Pool, s: Sentence) -> Sentence | None:
+    text = pool.articles[s.article.id]
+    if s.index + 1 >= len(text.sentences):
+        return None
+    nxt = text.sentences[s.index + 1]
+    text.tokenize(nxt)
+    return nxt
+
+
+_FIGURE = re.compile(r"\d|\b[A-Z][a-z]+\b")
+
+
+def _importance(s: Sentence, topic: set[str], title: list[str]) -> float:
+    """Lead position, overlap with the title and topic, and density of facts (figures and names)."""
+    text = s.text
+    n_words = len(s.tokens)
+    if n_words < 6 or text.endswith("?"):
+        return 0.0
+    lead = 1.0 / (1.0 + 0.35 * s.index)
+    overlap = len(s.terms & (topic | set(title))) / max(1, len(topic | set(title)))
+    facts = min(1.0, len(_FIGURE.findall(text[1:])) / 8)
+    quote_only = 0.15 if text.lstrip().startswith(("“", '"')) else 0.0
+    return lead + 0.6 * overlap + 0.3 * facts - quote_only

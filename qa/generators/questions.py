@@ -1,0 +1,204 @@
+"""Question analysis for the extractive generator: what kind of answer is asked for, and which words matter.
+
+No parser and no model: news questions are short and formulaic ("Who is ...", "How many ...", "Which
+company ..."), so the wh-word and the noun after it say what the answer looks like.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from qa.text import STOPWORDS, normalize, stem, words
+
+AnswerType = Literal["person", "count", "quantity", "date", "place", "entity", "reason", "none"]
+
+_TERM_TAIL = re.compile(r"(?<=\w{3})[ey]$")
+_POSSESSIVE = re.compile(r"'s?$")
+
+
+@lru_cache(maxsize=65536)
+def term(word: str) -> str:
+    """A matching key for a word: the shared stemmer plus a dropped final e/y and possessive, so that
+    increase/increased, damage/damaged, battery/batteries and Voltmere/Voltmere's meet."""
+    word = _POSSESSIVE.sub("", normalize(word)).replace(".", "")
+    return _TERM_TAIL.sub("", stem(word))
+
+
+def terms(text: str) -> list[str]:
+    """Matching keys of the content words of ``text`` (numbers kept, stopwords dropped)."""
+    return [term(w) for w in words(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+WH = ("why", "how", "who", "whom", "whose", "when", "where", "which", "what")
+_AUX = frozenset(
+    "is was are were did does do has have had will would can could should may might must be been being "
+    "to in on at of for by from with as about after before during than that".split()
+)
+PLACE_NOUNS = frozenset(
+    "country countries nation nations city cities state states town towns village continent region island "
+    "islands county province capital place location area district neighborhood neighbourhood territory "
+    "port river lake sea ocean mountain venue site park parks airport street border".split()
+)
+PERSON_NOUNS = frozenset(
+    "person people man woman men women official officials politician leader leaders member members player "
+    "players singer actor actress athlete star celebrity executive chief ceo president minister senator "
+    "governor mayor judge author candidate spokesperson spokesman spokeswoman director founder owner "
+    "secretary general coach manager chairman chair lawmaker representative rapper musician artist "
+    "writer host anchor journalist reporter scientist doctor king queen prince princess".split()
+)
+QUANTITY_NOUNS = frozenset(
+    "amount number percentage percent share rate price cost costs budget fine fee fees salary wage pay rise "
+    "raise increase decrease cut total sum figure value worth loss losses damage damages grant loan revenue "
+    "profit deficit size age height weight distance speed temperature score margin majority".split()
+)
+TIME_NOUNS = frozenset("year month day date time week season decade century hour period".split())
+_PRONOUNS = frozenset("this that these those it its he she his her they their them we our you i".split())
+_VERBS = frozenset(
+    "saw won win wins said says say made make makes took take became become got get gets hit led set sold "
+    "lost bought left brought plan plans will would could should can may might is are was were".split()
+)
+_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten".split())
+_REASON = re.compile(r"\b(why|what caused|for what reason|what (?:was|is|were) the (?:reason|cause))\b")
+
+
+@dataclass
+class Question:
+    text: str
+    atype: AnswerType
+    head: str | None  # the noun after which/what ("company" in "Which company ..."), matching key
+    head_word: str | None  # the same noun as written, lower-cased
+    terms: list[str] = field(default_factory=list)  # matching keys of all content words
+    focus_terms: list[str] = field(default_factory=list)  # those of the interrogative clause itself
+    proper_terms: set[str] = field(default_factory=set)  # keys of capitalised words (names) and numbers
+    plural: bool = False  # "Which two countries ...": the answer may be a list
+    named: bool = False  # "What is the name of ...": only a name answers
+    role_of: bool = False  # "Who is the mayor of X": the answer must be named as the role
+    before: list[str] = field(default_factory=list)  # keys of the clause's words before the wh-phrase
+    after: list[str] = field(default_factory=list)  # ... and after it: the answer's neighbours in a statement
+
+    @property
+    def is_why(self) -> bool:
+        return self.atype == "reason"
+
+
+def _clause(text: str) -> str:
+    """The interrogative clause: the last sentence that has a wh-word (RealTimeQA-style questions put
+    a paragraph of context before the actual question)."""
+    parts = [p for p in re.split(r"(?<=[.?!])\s+", text.strip()) if p]
+    for part in reversed(parts):
+        if any(w in WH for w in words(part)):
+            return part
+    return parts[-1] if parts else text
+
+
+def _head_after(text: str) -> str | None:
+    """The head noun of the phrase that starts ``text`` (what follows which/what): its last word before a
+    verb, a pronoun, a preposition or punctuation. "which wildly popular show was" -> "show"."""
+    phrase = re.split(r"[,.;:?!()\u2013\u2014]", text, maxsplit=1)[0]
+    ws = words(phrase)
+    if ws[:3] == ["of", "the", "following"]:
+        ws = ws[3:]
+    head = None
+    skip = False
+    for n, w in enumerate(ws[:7]):
+        if skip:  # the "of" of "kind of"
+            skip = False
+            continue
+        if w in ("kind", "type", "sort", "name", "names") and n + 1 < len(ws) and ws[n + 1] == "of":
+            skip = True
+            continue
+        if w.isdigit() or w in _NUMBER_WORDS:
+            continue
+        if w in _AUX or w in WH or w in _PRONOUNS or w in _VERBS:
+            break
+        if head is not None and (w.endswith("ed") or w.endswith("ly")):
+            break
+        if head is None and w.endswith("ly"):
+            continue  # "which wildly popular show"
+        head = w
+    return head
+
+
+def _wh_index(ws_text: str) -> re.Match[str] | None:
+    """The question word, skipping relative pronouns (", who legally changed ...")."""
+    for m in re.finditer(r"\b(why|how|who|whom|whose|when|where|which|what)\b", ws_text, re.IGNORECASE):
+        before = ws_text[: m.start()].rstrip()
+        if before.endswith(","):
+            following = words(ws_text[m.end() :])[:1]
+            relative = m.group(1).lower() in ("who", "whom", "whose", "where", "when")
+            if relative or (following and (following[0] in _AUX or following[0] in _VERBS)):
+                continue
+        return m
+    return None
+
+
+def analyse(question: str) -> Question:
+    clause = _clause(question)
+    low = normalize(clause)
+    atype: AnswerType = "none"
+    head = None
+    name_of = False
+    role_of = False
+    m = _wh_index(low)
+    wh = m.group(1) if m else ""
+    rest = low[m.end() :] if m else ""
+    after = words(rest)
+    nxt = after[0] if after else ""
+    if _REASON.search(low):
+        atype = "reason"
+    elif wh == "how":
+        if nxt == "many":
+            atype, head = "count", _head_after(rest.split("many", 1)[1])
+        elif nxt == "soon":
+            atype = "date"
+        elif nxt in ("much", "old", "long", "large", "big", "far", "tall", "high", "fast", "deep", "heavy", "wide"):
+            atype = "quantity"
+    elif wh in ("who", "whom", "whose"):
+        atype = "person"
+        role = re.match(r"\s*(?:is|was|are|were|will be|has been) (?:the |a |an )?(?:new |current |former )?"
+                        r"([\w\- ]+?)(?: of | at | for | in | to |\?|$)", rest)
+        if role and len(role.group(1).split()) <= 3:
+            head = role.group(1).split()[-1]
+            role_of = head in PERSON_NOUNS
+    elif wh == "when":
+        atype = "date"
+    elif wh == "where":
+        atype = "place"
+    elif wh in ("which", "what"):
+        named = re.match(r"\s*(?:is|was|are|were) (?:the|its|his|her|their) (.*)", rest)
+        head = _head_after(named.group(1) if named and wh == "what" else rest)
+        if named and head in ("name", "names"):
+            head = None
+        name_of = bool(re.search(r"\bnames? of\b", rest))
+        if head is None:
+            atype = "entity" if wh == "which" or (named and "name" in rest.split()[:3]) else "none"
+        elif head in TIME_NOUNS or head.rstrip("s") in TIME_NOUNS:
+            atype = "date"
+        elif head in PLACE_NOUNS:
+            atype = "place"
+        elif head in PERSON_NOUNS:
+            atype = "person"
+        elif head in QUANTITY_NOUNS:
+            atype = "quantity"
+        else:
+            atype = "entity"
+    before = terms(clause[: m.start()]) if m else []
+    after_words = terms(rest)
+    if head is not None and term(head) in after_words:
+        after_words = after_words[after_words.index(term(head)) + 1 :]
+    all_terms = terms(question)
+    focus = terms(clause)
+    proper: set[str] = set()
+    for w in re.finditer(r"[\w][\w'’\-.]*[\w]|[\w]", question):
+        first = not question[: w.start()].strip() or question[: w.start()].rstrip()[-1] in ".?!"
+        if (w.group()[0].isupper() and not first) or w.group()[0].isdigit():
+            proper.update(terms(w.group()))
+    plural = bool(head and (head.endswith("s") and not head.endswith("ss")) and atype in ("entity", "place"))
+    return Question(
+        text=question, atype=atype, head=term(head) if head else None, head_word=head, terms=all_terms,
+        focus_terms=focus, proper_terms=proper & set(all_terms), plural=plural,
+        named=atype == "entity" and name_of, before=before, after=after_words, role_of=role_of,
+    )

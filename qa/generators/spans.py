@@ -1,0 +1,329 @@
+"""Short answers: a name, number, date or place cut verbatim from the best evidence sentences.
+
+Candidates are found by shape (capitalised runs and quoted titles, numbers with units, dates), kept when
+they fit the question's answer type and do not just repeat the question, and ranked by the sentence they
+come from, how close they sit to the question's words, and how many good sentences agree on them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.generators.evidence import Pool, Sentence
+from qa.generators.gazetteer import PLACES
+from qa.generators.questions import PERSON_NOUNS, Question, term
+from qa.text import STOPWORDS
+
+_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+          r"Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
+_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?|{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
+    rf"|(?:early|mid|late)-?\s?(?:19|20)\d\d|(?:19|20)\d\d|{_DAY}"
+    r"|(?:(?:later|earlier|early|late)\s+)?(?:next|this|last)\s+(?:week|month|year|spring|summer|fall|autumn|winter|"
+    r"weekend)|(?:in\s+)?(?:a few|two|three|several|\d+)\s+(?:days|weeks|months|years)"
+    rf"|(?:the\s+)?(?:end|start|beginning|middle)\s+of\s+(?:{_MONTH}|the year|next year|this year))\b"
+)
+_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|[mbk]n?)\b)?"
+_MONEY = re.compile(rf"[$€£]\s?\d[\d,]*(?:\.\d+)?{_SCALE}|\b\d[\d,]*(?:\.\d+)?{_SCALE}\s(?:dollars|euros|pounds)\b")
+_PERCENT = re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)")
+_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
+                 "|hundred|hundreds|thousand|thousands|dozen|dozens|million|millions")
+_NUMBER = re.compile(rf"(?<![\w\-.])(?:\d[\d,]*(?:\.\d+)?{_SCALE}|(?:{_NUMBER_WORDS})(?:\s(?:million|thousand|hundred))?)\b",
+                     re.IGNORECASE)
+_UNIT = re.compile(r"\s?(?:-?\s?(?:years?|months?|weeks?|days?|hours?|minutes?|miles?|kilomet(?:er|re)s?|km|met(?:er|re)s?"
+                   r"|feet|foot|inches|pounds|tons|tonnes|gallons?|degrees|acres|kilowatt-hours|gigawatt-hours"
+                   r"|units|homes|people|cases)(?:\s?old)?)\b", re.IGNORECASE)
+_CONNECT = r"(?:of|the|and|&|de|del|da|du|la|le|van|von|der|for|y)"
+_CAP = r"(?:[A-Z][\w'’\-]*(?:\.(?=\w))?[\w'’\-]*|[A-Z]\.(?:[A-Z]\.)+)"
+_NAME = re.compile(rf"(?<![\w'’]){_CAP}(?:\s+(?:{_CONNECT}\s+)*(?:{_CAP}|\d+(?:st|nd|rd|th)?\b))*")
+_MONTH_START = re.compile(rf"^(?:{_MONTH}|{_DAY})\b")
+_EARLIER = re.compile(r"\b(?:up|down) from(?: the| an? )?\s*$|\b(?:compared with|from an earlier|previously|earlier estimate of"
+                      r"|originally)(?: the| an?)?\s*$", re.IGNORECASE)
+_EARLIER_ASKED = re.compile(r"\b(?:first|originally|initially|earlier|before|previous(?:ly)?|at first)\b", re.IGNORECASE)
+_MODAL = re.compile(r"\b(?:can|could|may|might|would|if|up to|as much as)\b", re.IGNORECASE)
+ORG_HEADS = frozenset(
+    "company companies firm firms business airline airlines automaker carrier manufacturer maker retailer chain "
+    "group organization organisation network platform service brand bank lender insurer startup publisher "
+    "studio broadcaster supermarket supermarkets contractor operator supplier agency union".split()
+)
+_TITLE = re.compile(r"[“\"]([A-Z][^”\"\n]{1,60}?)[,.]?[”\"]")
+_ORG_WORDS = frozenset(
+    "inc corp co company association union service department university party commission authority council "
+    "ministry group bank agency court board institute foundation administration house office network "
+    "committee club league team airlines airline times post news review systems energy engineering".split()
+)
+_TITLES = re.compile(r"(?:Mr|Ms|Mrs|Dr|President|Sen|Rep|Gov|Secretary|Minister|Chancellor|Prince|Queen|King|Pope"
+                     r"|executive|chairman|spokesman|spokeswoman|spokesperson|singer|actor|actress|star)\.?\s+$")
+_MONEY_WORDS = frozenset(
+    "cost costs price prices pay paid fine fined budget fund funding dollars money worth spend spent damage "
+    "damages forgiveness loan loans grant wage salary fee fees revenue profit sale sold raise".split()
+)
+NAME_MISSING = 0.4  # factor per name of the question missing around a candidate
+NUMBER_MISSING = 0.7  # ... per figure or year (often left out: "the deal, expected to close next year")
+AGREEMENT = 0.25
+ALIGN_WEIGHT = 0.5  # how much each further passage naming the same candidate adds (diminishing)
+_TITLE_HEADS = frozenset("show series movie film song album book play game musical novel".split())
+_COMMON_STARTS = frozenset("the a an but and in on at as after before when while if last this that its".split())
+
+
+@dataclass
+class Candidate:
+    text: str
+    start: int  # into the article body
+    end: int
+    kind: str  # "name", "title", "date", "money", "percent", "number", "measure"
+    sentence: Sentence
+    score: float = 0.0
+    partial: bool = False  # a name cut out of one the question already uses ("Calder Estuary" -> "Estuary")
+
+
+def _strip(body: str, a: int, b: int, question_terms: set[str]) -> tuple[int, int]:
+    """Trim edge words that are stopwords or question words, plus punctuation and possessives."""
+    changed = True
+    while changed and a < b:
+        changed = False
+        m = re.match(r"[\s,.;:“”\"'’(]+", body[a:b])
+        if m:
+            a += m.end()
+        m = re.search(r"(?:['’]s|[\s,.;:“”\"'’)]+)$", body[a:b])
+        if m and m.start() > 0:
+            b = a + m.start()
+        first = re.match(r"[\w'’\-.&]+", body[a:b])
+        if first and a + first.end() < b:
+            raw = first.group()
+            w = raw.lower()
+            stop = w in _COMMON_STARTS if raw[0].isupper() else w in STOPWORDS
+            if stop or term(w) in question_terms or w == "&":
+                a += first.end()
+                changed = True
+                continue
+        last = re.search(r"[\w'’\-.&]+$", body[a:b])
+        if last and last.start() > 0:
+            raw = last.group()
+            w = raw.lower()
+            stop = w in _COMMON_STARTS if raw[0].isupper() else w in STOPWORDS
+            if stop or term(w) in question_terms or w == "&":
+                b = a + last.start()
+                changed = True
+    return a, b
+
+
+_CALENDAR_WORD = re.compile(rf"\s+(?:{_MONTH}|{_DAY})\b")
+
+
+def _names(text: str) -> list[tuple[int, int]]:
+    """Capitalised runs, cut where a weekday or month follows a name ("Denver Broncos Tuesday")."""
+    spans = []
+    for m in _NAME.finditer(text):
+        a, b = m.span()
+        cut = _CALENDAR_WORD.search(text, a, b)
+        spans.append((a, cut.start() if cut and cut.start() > a else b))
+    return spans
+
+
+def candidates(s: Sentence, question: Question, question_terms: set[str],
+               names: frozenset[str] | None = None) -> list[Candidate]:
+    body, text, base = s.article.body, s.text, s.start
+    found: list[Candidate] = []
+
+    def add(a: int, b: int, kind: str, strip: bool = True) -> None:
+        whole = body[base + a : base + b]
+        if strip:
+            a, b = _strip(body, base + a, base + b, question_terms)
+        else:
+            a, b = base + a, base + b
+        span = body[a:b]
+        if not span or not any(c.isalnum() for c in span):
+            return
+        keys = {term(w) for w in re.findall(r"\w[\w'’\-]*", span)}
+        if keys and keys <= question_terms | STOPWORDS:
+            return  # only repeats the question
+        cut = {term(w) for w in re.findall(r"\w[\w'’\-]*", whole)} - keys
+        found.append(Candidate(span, a, b, kind, s, partial=bool(cut & question.proper_terms)))
+
+    for m in _TITLE.finditer(text):
+        if len(m.group(1).split()) <= 6:
+            add(m.start(1), m.end(1), "title")
+    for m in _names(text):
+        a, b = m
+        if a == 0 or re.match(r"[“\"(:—–-]", text[max(0, a - 2) : a].strip()[-1:] or " "):
+            # A sentence opens with a capital: drop an ordinary word there ("Despite", "The").
+            word = text[a:b].split()[0]
+            first = word.lower()
+            ordinary = names is not None and re.sub(r"['’]s$", "", word) not in names
+            if first in STOPWORDS or first in _COMMON_STARTS or ordinary:
+                nxt = re.search(r"\s", text[a:b])
+                if nxt is None:
+                    continue
+                a += nxt.end()
+        if _DATE.fullmatch(text[a:b]) or _MONTH_START.match(text[a:b]):
+            continue
+        add(a, b, "name")
+        if " and " in text[a:b] and not question.plural:
+            cursor = a
+            for part in text[a:b].split(" and "):
+                if not _MONTH_START.match(part):
+                    add(cursor, cursor + len(part), "name")
+                cursor += len(part) + 5
+    for m in _DATE.finditer(text):
+        add(*m.span(), "date", strip=False)
+    for m in _MONEY.finditer(text):
+        add(*m.span(), "money", strip=False)
+    for m in _PERCENT.finditer(text):
+        add(*m.span(), "percent", strip=False)
+    for m in _NUMBER.finditer(text):
+        a, b = m.span()
+        if text[max(0, a - 1) : a] in ("$", "€", "£") or _DATE.fullmatch(text[a:b]):
+            continue
+        add(a, b, "number", strip=False)
+        unit = _UNIT.match(text, b)
+        if unit:
+            add(a, unit.end(), "measure", strip=False)
+    return found
+
+
+def _type_fit(c: Candidate, question: Question) -> float:
+    """How well the candidate's shape fits the answer type (0 = not at all)."""
+    t, kind = question.atype, c.kind
+    words = c.text.split()
+    if t == "date":
+        return 1.0 if kind == "date" else 0.0
+    if t == "count" or (t == "quantity" and re.search(r"(?i)\bhow old\b", question.text)):
+        return 1.0 if kind == "number" else 0.0
+    if t == "quantity":
+        money = bool(set(question.terms) & {term(w) for w in _MONEY_WORDS}) or "$" in question.text
+        pct = "percent" in question.text.lower() or "%" in question.text
+        if kind == "money":
+            return 1.0 if money or not pct else 0.3
+        if kind == "percent":
+            return 1.0 if pct or not money else 0.5
+        if kind == "measure":
+            return 0.0 if money or pct else 0.9
+        return 0.0 if money or pct else 0.4 if kind == "number" else 0.0
+    if kind not in ("name", "title"):
+        return 0.0
+    lower = {w.lower().strip(".,") for w in words}
+    place = c.text in PLACES or " ".join(words[-2:]) in PLACES or words[-1] in PLACES
+    org = bool(lower & _ORG_WORDS)
+    body = c.sentence.article.body
+    before = body[max(0, c.start - 40) : c.start]
+    if t == "person":
+        if place or org or kind == "title":
+            return 0.1
+        titled = bool(_TITLES.search(before))
+        return 1.0 if len(words) >= 2 or titled else 0.6
+    if t == "place":
+        if place:
+            return 1.0
+        prep = bool(re.search(r"\b(?:in|at|from|near|to|of)\s+$", before))
+        return 0.7 if prep and not org else 0.3
+    # entity: a named thing; a quoted title when a show/film/book is asked for
+    if kind == "title":
+        return 1.0 if question.head in {term(h) for h in _TITLE_HEADS} else 0.6
+    if question.head_word in ORG_HEADS:
+        return 1.0 if org else 0.8 if not place else 0.3
+    if question.head_word in PERSON_NOUNS:
+        return 0.8
+    return 0.8 if not place or question.head is None else 0.6
+
+
+def _proximity(c: Candidate, weights: dict[str, float], head: str | None) -> tuple[float, float]:
+    """How much of the question stands close around the candidate (weighted share of its words, each
+    discounted by its distance in words), and whether the head noun is next to it ("budget of $251 million")."""
+    tokens = c.sentence.tokens
+    mine = [i for i, (a, b, _) in enumerate(tokens) if a >= c.start and b <= c.end]
+    if not mine:
+        return 0.0, 0.0
+    lo, hi = min(mine), max(mine)
+    best: dict[str, float] = {}
+    head_gap = 99
+    for i, (_, _, t) in enumerate(tokens):
+        if lo <= i <= hi:
+            continue
+        gap = lo - i if i < lo else i - hi
+        if t in weights:
+            best[t] = max(best.get(t, 0.0), 1.0 / (1.0 + (gap - 1) / 3.0))
+        if head and t == head:
+            head_gap = min(head_gap, gap)
+    total = sum(weights.values()) or 1.0
+    near = sum(weights[t] * v for t, v in best.items()) / total
+    return min(1.0, 1.5 * near), (1.0 if head_gap <= 2 else 0.5 if head_gap <= 5 else 0.0)
+
+
+def _alignment(c: Candidate, question: Question, weights: dict[str, float], window: int = 6) -> float:
+    """Does the sentence read like the question with the answer in the wh-phrase's place? The question's
+    words after "which airline" should follow the candidate ("JetBlue announced a deal to buy Spirit"), and
+    its words before it precede the candidate ("approved the sale of the Denver Broncos")."""
+    tokens = c.sentence.tokens
+    mine = [i for i, (a, b, _) in enumerate(tokens) if a >= c.start and b <= c.end]
+    if not mine:
+        return 0.0
+    lo, hi = min(mine), max(mine)
+    before = {t for _, _, t in tokens[max(0, lo - window) : lo]}
+    after = {t for _, _, t in tokens[hi + 1 : hi + 1 + window]}
+    want_before = {t for t in question.before if t in weights}
+    want_after = {t for t in question.after if t in weights}
+    total = sum(weights[t] for t in want_before | want_after)
+    if not total:
+        return 0.0
+    got = sum(weights[t] for t in want_before if t in before) + sum(weights[t] for t in want_after if t in after)
+    return min(1.0, got / total)
+
+
+def short_answer(pool: Pool, sentences: list[Sentence], min_coverage: float, threshold: float = 0.25) -> Candidate | None:
+    """The best typed candidate from ``sentences``, or ``None`` when the question has no short answer type
+    or no candidate is good enough. A candidate's score adds up over the sentences that hold it (with
+    diminishing returns): several good passages agreeing on a name is strong evidence."""
+    question = pool.question
+    if question.atype in ("none", "reason"):
+        return None
+    qterms = set(question.terms)
+    if question.head_word:
+        qterms.add(term(question.head_word))
+    # Names and figures of the question itself ("the mayor of Eastleigh Cross", "in 2026") should stand in or
+    # around the passage an answer comes from; otherwise it is probably about something else.
+    pinned = set(question.focus_terms) & question.proper_terms
+    occurrences: dict[str, list[Candidate]] = {}
+    for rank, s in enumerate(sentences):
+        if s.coverage < min_coverage:
+            continue
+        context = pool.context(s)
+        for c in candidates(s, question, qterms, pool.names):
+            fit = _type_fit(c, question)
+            if fit <= 0:
+                continue
+            near, head = _proximity(c, pool.weights, question.head)
+            align = _alignment(c, question, pool.weights)
+            c.score = fit * (s.score + 0.5 * near + 0.2 * head + ALIGN_WEIGHT * align) - 0.02 * rank
+            if c.partial:
+                c.score *= 0.4
+            if question.head and head == 0 and question.atype in ("person", "entity") and question.head in s.terms:
+                c.score *= 0.5  # the sentence names the thing asked about, but this candidate is not next to it
+            if (question.role_of or question.named) and head == 0:
+                continue  # "who is the mayor of X", "the name of the manufacturer": named right next to it, or not at all
+            if c.kind in ("money", "percent", "number", "measure") and _EARLIER.search(s.text[: c.start - s.start][-30:]) \
+                    and not _EARLIER_ASKED.search(question.text):
+                c.score *= 0.5  # "up from the 38,000 announced earlier": the old figure, not the current one
+            if _MODAL.search(s.text[: c.start - s.start]) and not _MODAL.search(question.text):
+                c.score *= 0.6  # "can fine up to $2 million if ..." is a possibility, not what happened
+            missing = pinned - context
+            names = sum(1 for t in missing if not t[:1].isdigit())
+            c.score *= NAME_MISSING ** min(names, 2) * NUMBER_MISSING ** min(len(missing) - names, 2)
+            occurrences.setdefault(_key(c.text), []).append(c)
+    if not occurrences:
+        return None
+    best, best_score = None, 0.0
+    for found in occurrences.values():
+        found.sort(key=lambda c: -c.score)
+        total = found[0].score + AGREEMENT * sum(c.score / i for i, c in enumerate(found[1:], 1))
+        if total > best_score or (total == best_score and best is not None and len(found[0].text) < len(best.text)):
+            best, best_score = found[0], total
+    if best is not None:
+        best.score = best_score
+    return best if best is not None and best_score >= threshold else None
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^\w]+", " ", text.lower()).strip()

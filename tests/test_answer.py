@@ -1,0 +1,169 @@
+"""Answers over the demo corpus and the example article: real embedder, real Chroma on disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.citations import CitationMismatch, check_citations, cite
+from qa.errors import InvalidInput, LLMUnavailable
+from qa.models import Answer
+from qa.service import NewsQA
+from tests.conftest import assert_verbatim
+
+EVAL = Path(__file__).resolve().parents[1] / "eval" / "data" / "demo_qa.jsonl"
+ITEMS = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
+CAUSAL = re.compile(r"\b(because|due to|as a result|the reason (?:was|is)|caused by)\b", re.IGNORECASE)
+
+
+def _day(item: dict) -> dt.date | None:
+    return dt.date.fromisoformat(item["today"]) if item.get("today") else None
+
+
+def assert_grounded(service: NewsQA, answer: Answer) -> None:
+    assert_verbatim(service, answer.citations)
+    for s in answer.sentences:
+        assert_verbatim(service, s.citations)
+        if s.supported:
+            assert s.citations, s.text
+            assert s.text in answer.answer
+    if answer.short_answer:
+        assert any(answer.short_answer in c.quote for s in answer.sentences for c in s.citations)
+
+
+def test_pompeo_why_without_a_reason(answer_service: NewsQA, example_article_id: str) -> None:
+    answer = answer_service.ask("Why was the Pompeo meeting cancelled?")
+    assert_grounded(answer_service, answer)
+    assert not answer.answerable
+    assert "no official reason" in answer.answer
+    assert "Ongoing conversations continue to take place" in answer.answer
+    text = answer.answer.lower()
+    for context in ("mismatched demands", "sanctions", "warned"):
+        assert context in text, context
+    # Nothing but verbatim quotes follow the preface, and none of them states a cause.
+    assert all(s.supported and len(s.citations) == 1 and s.citations[0].quote == s.text for s in answer.sentences)
+    assert not any(CAUSAL.search(s.text) for s in answer.sentences)
+    assert {c.article_id for c in answer.citations} == {example_article_id}
+
+
+def test_why_with_a_stated_reason(answer_service: NewsQA) -> None:
+    answer = answer_service.ask("Why did the estimated cost of the Port Calder barrier rise to $248 million?")
+    assert_grounded(answer_service, answer)
+    assert answer.answerable
+    assert "the price of structural steel" in answer.answer
+
+
+def test_why_where_the_article_says_no_reason_was_given(answer_service: NewsQA) -> None:
+    answer = answer_service.ask(
+        "Why was the public hearing on the Port Calder barrier's environmental plan postponed?"
+    )
+    assert_grounded(answer_service, answer)
+    assert not answer.answerable
+    assert "did not give a reason" in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much damage, in dollars, did the November 2021 flood cause in Port Calder's harbor district?",
+        "What pay rise is the Engineering and Track Staff Association demanding for maintenance workers?",
+        "Who is the mayor of Eastleigh Cross?",
+        "Who won the 2030 FIFA World Cup final in Rio?",
+        "What is the population of the Olympus Mons research colony on Mars?",
+        "How many goals did Lionel Messi score for Inter Miami in 2024?",
+    ],
+)
+def test_abstains_when_the_articles_do_not_say(answer_service: NewsQA, question: str) -> None:
+    answer = answer_service.ask(question)
+    assert_grounded(answer_service, answer)
+    assert not answer.answerable
+    assert answer.short_answer is None
+    assert answer.answer.startswith("The articles don't say")
+
+
+SHORT = [i for i in ITEMS if i["id"] in {
+    "demo-001", "demo-005", "demo-007", "demo-009", "demo-010", "demo-011", "demo-014", "demo-015", "demo-017",
+    "demo-019",
+}]
+
+
+@pytest.mark.parametrize("item", SHORT, ids=[i["id"] for i in SHORT])
+def test_short_answers(answer_service: NewsQA, item: dict) -> None:
+    answer = answer_service.ask(item["question"], today=_day(item))
+    assert_grounded(answer_service, answer)
+    assert answer.answerable
+    assert answer.short_answer == item["answer"]
+    assert item["answer"] in answer.answer
+
+
+def test_every_eval_answer_is_verbatim(answer_service: NewsQA) -> None:
+    answerable = 0
+    for item in ITEMS:
+        answer = answer_service.ask(item["question"], today=_day(item))
+        assert_grounded(answer_service, answer)
+        answerable += answer.answerable and item["answerable"]
+    assert answerable >= sum(i["answerable"] for i in ITEMS) - 1
+
+
+def test_today_keeps_later_articles_out(answer_service: NewsQA) -> None:
+    question = "How many HX-9 batteries does Voltmere's recall cover?"
+    before = answer_service.ask(question, today=dt.date(2025, 3, 30))
+    assert_grounded(answer_service, before)
+    assert all(c.published_at is None or c.published_at <= dt.date(2025, 3, 30) for c in before.citations)
+    assert "52,000" not in before.answer
+    assert before.short_answer == "38,000"
+    later = answer_service.ask(question, today=dt.date(2025, 4, 10))
+    assert "52,000" in later.answer
+
+
+def test_stream_deltas_join_to_the_answer(answer_service: NewsQA) -> None:
+    events = list(answer_service.ask_stream("Which company will build the Port Calder tidal barrier?"))
+    assert events[-1]["event"] == "answer"
+    assert all(e["event"] == "delta" for e in events[:-1]) and len(events) > 1
+    final = Answer.model_validate(events[-1]["data"])
+    assert "".join(e["data"]["text"] for e in events[:-1]) == final.answer
+    assert final.short_answer == "Kestrel Marine Engineering"
+
+
+def test_llm_without_endpoint_is_a_clear_error(answer_service: NewsQA) -> None:
+    with pytest.raises(LLMUnavailable, match="QA_LLM_BASE_URL"):
+        answer_service.ask("Who is Tomasz Brennan?", generator="llm")
+    with pytest.raises(LLMUnavailable):
+        answer_service.ask_stream("Who is Tomasz Brennan?", generator="llm")
+    with pytest.raises(InvalidInput):
+        answer_service.ask("   ")
+
+
+def test_citation_check_rejects_a_changed_quote(answer_service: NewsQA) -> None:
+    art = answer_service.list_articles()[0][0]
+    art = answer_service.get_article(art.id)
+    good = cite(art, 0, 40)
+    assert good.quote == art.body[good.start : good.end]
+    bad = good.model_copy(update={"quote": good.quote.upper() + "!"})
+    with pytest.raises(CitationMismatch):
+        check_citations([bad], {art.id: art})
+    with pytest.raises(CitationMismatch):
+        check_citations([good.model_copy(update={"article_id": "nope"})], {art.id: art})
+
+
+def test_cli_ask_json(answer_service: NewsQA) -> None:
+    from qa.cli import app
+
+    result = CliRunner().invoke(app, [
+        "ask", "Where was the first steel pile of the Port Calder barrier driven?", "--json",
+        "--data-dir", str(answer_service.settings.data_dir),
+    ])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) >= {"answer", "short_answer", "answerable", "citations", "sentences"}
+    assert data["short_answer"] == "Gullhaven Point" and data["answerable"] is True
+    for c in data["citations"]:
+        assert set(c) >= {"article_id", "title", "url", "published_at", "quote", "start", "end"}
+    assert all(set(s) >= {"text", "supported", "score", "citations"} for s in data["sentences"])
+    bad = CliRunner().invoke(app, ["ask", "x", "--llm", "--data-dir", str(answer_service.settings.data_dir)])
+    assert bad.exit_code == 2 and "QA_LLM_BASE_URL" in bad.output
