@@ -1,0 +1,146 @@
+"""The app factory: one :class:`NewsQA` per process (made in the lifespan), routers, middleware, errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import anyio
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from api.deps import llm_enabled, problems, require_api_key
+from api.errors import PROBLEM_JSON, install_error_handlers
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.routes import articles, ask, briefings, health, search
+from qa.config import Settings
+from qa.service import NewsQA
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """
+Grounded question answering and briefings over your news articles. Every answer sentence cites verbatim
+quotes (`article.body[start:end]`) and carries a grounding verdict.
+
+**Auth**: when `QA_API_KEYS` is set, every route except `/healthz` and `/readyz` needs
+`Authorization: Bearer <key>` (401 otherwise). The schema and docs pages stay public.
+
+**Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`, `instance`
+and `request_id` (also sent as the `X-Request-ID` header):
+
+| status | when |
+|---|---|
+| 400 | malformed JSON, unreadable body, JSON nested too deeply |
+| 401 | missing or wrong API key (with `WWW-Authenticate: Bearer`) |
+| 404 | unknown article id or route |
+| 405 | method not allowed on a route |
+| 413 | over a size limit: body or file `QA_MAX_UPLOAD_BYTES`, article `QA_MAX_ARTICLE_CHARS`, batch `QA_MAX_BATCH_ARTICLES` |
+| 415 | unsupported file type or binary file on upload |
+| 422 | missing, empty or invalid fields (listed in `errors`); question or topic over `QA_MAX_QUESTION_CHARS` (the schema's `maxLength`); `generator: "llm"` when no LLM is configured; text that is not valid UTF-8 or Unicode |
+| 503 | still loading, store/vector index down, configured LLM not answering |
+
+A batch (JSON or upload) that fails validation stores nothing.
+"""
+
+# Request fields limited by a setting rather than by the static model; the schema shows the configured limit.
+_LIMITED_FIELDS = (("AskRequest", "question"), ("SearchRequest", "question"), ("BriefingRequest", "topic"))
+
+
+def _app_version() -> str:
+    try:
+        return version("newsqa")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None, service: NewsQA | None = None) -> FastAPI:
+    """The API over ``service``, or over a :class:`NewsQA` built from ``settings`` at start-up.
+
+    Given only a service, its settings are the app's too, so the API's limits match the core's."""
+    settings = settings or (service.settings if service is not None else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = app.state.service is None
+        if owned:
+            # Loading models and opening the store is blocking work: keep it off the event loop.
+            log.info("loading the store and models")
+            app.state.service = await anyio.to_thread.run_sync(NewsQA, settings)
+        log.info("ready")
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.service = None
+
+    app = FastAPI(
+        title="News QA",
+        version=_app_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=problems(500),
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.service = service
+
+    secured = [Depends(require_api_key)] if settings.api_keys else []
+    for router in (articles.router, ask.router, briefings.router, search.router):
+        app.include_router(router, dependencies=secured, responses=problems(401) if secured else None)
+    app.include_router(health.router)
+
+    install_error_handlers(app)
+    # Added innermost first: the request-id layer wraps everything so even CORS and 413 replies carry the id.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """FastAPI's schema, with every error response filed as problem+json and the configured limits shown."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=[{"name": "articles"}, {"name": "questions"}, {"name": "briefings"}, {"name": "search"}],
+    )
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            for code, response in operation.get("responses", {}).items():
+                if code.isdigit() and int(code) >= 400:
+                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    # The rules api.deps.check_limits enforces from the settings.
+    for model, field in _LIMITED_FIELDS:
+        prop = components.get(model, {}).get("properties", {}).get(field)
+        if prop is None:
+            continue
+        for branch in prop.get("anyOf", [prop]):
+            if branch.get("type") == "string":
+                branch["maxLength"] = settings.max_question_chars
+    if not llm_enabled(settings):
+        for model in ("AskRequest", "BriefingRequest"):
+            for branch in components[model]["properties"]["generator"]["anyOf"]:
+                if "enum" in branch:
+                    branch["enum"] = ["extractive"]
+    app.openapi_schema = schema
+    return schema

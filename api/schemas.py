@@ -1,0 +1,301 @@
+"""Request and response bodies of the HTTP API, with the examples shown in the OpenAPI schema.
+
+Responses reuse the core models (:mod:`qa.models`) so the JSON is the same as the CLI's ``--json``. Request
+models forbid unknown fields, so a misspelt field is a 422 rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from qa.models import Article, ArticleIn, Filters, IngestItem
+
+EXAMPLE_ARTICLE = {
+    "id": "harbor-ledger-2025-03-04-barrier-vote",
+    "title": "Port Calder Council Approves Tidal Barrier",
+    "body": "The Port Calder council voted 7 to 4 on Tuesday to approve a $212 million tidal barrier.",
+    "published_at": "2025-03-04",
+    "source": "Harbor Ledger",
+    "url": "https://example.com/barrier-vote",
+    "authors": ["Dana Ruiz"],
+}
+
+
+def _iso_day(value: Any) -> Any:
+    # Pydantic's lax dates also take numbers and "0" as Unix times and datetimes; the API's dates are YYYY-MM-DD.
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
+
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _valid_unicode(cls, value: Any) -> Any:
+        # JSON "\ud800" escapes decode to lone surrogates, which can't be stored or embedded: reject them here.
+        if _has_surrogate(value):
+            raise ValueError("text contains an unpaired UTF-16 surrogate (not valid Unicode)")
+        return value
+
+
+class FiltersIn(Filters, ApiModel):
+    """Restrict to one source and/or a publication-date range (inclusive)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"source": "Harbor Ledger", "since": "2025-03-01"}]}
+    )
+
+    since: Day | None = None
+    until: Day | None = None
+
+
+# --- articles -------------------------------------------------------------------------------------------
+class ArticleCreate(ArticleIn, ApiModel):
+    """One article. ``id`` is optional: without it the id is a hash of the URL (or of the text)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_ARTICLE]})
+
+    body: str = Field(..., min_length=1, description="The article text (plain text; boilerplate lines are removed).")
+    published_at: Day | None = None
+
+
+class ArticleBatch(ApiModel):
+    """Several articles, stored all together or (if any is invalid) not at all."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"articles": [EXAMPLE_ARTICLE]}]})
+
+    articles: list[ArticleCreate] = Field(..., min_length=1)
+
+
+def _article_payload_kind(value: Any) -> str:
+    return "batch" if isinstance(value, dict) and "articles" in value else "article"
+
+
+# One article, or {"articles": [...]}: told apart by the "articles" key so errors name the right fields.
+ArticlesPayload = Annotated[
+    Annotated[ArticleCreate, Tag("article")] | Annotated[ArticleBatch, Tag("batch")],
+    Discriminator(_article_payload_kind),
+]
+
+
+class IngestReportOut(BaseModel):
+    added: int
+    updated: int
+    unchanged: int
+    skipped: int
+    chunks: int = Field(..., description="Chunks written for added and updated articles.")
+    items: list[IngestItem]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "added": 1,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "skipped": 0,
+                    "chunks": 3,
+                    "items": [
+                        {
+                            "article_id": "harbor-ledger-2025-03-04-barrier-vote",
+                            "title": "Port Calder Council Approves Tidal Barrier",
+                            "status": "added",
+                            "chunks": 3,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+# A stored article without its body (listings): Article's own fields, so the two can't drift apart.
+ArticleSummary = create_model(
+    "ArticleSummary",
+    __doc__="A stored article without its body.",
+    **{name: (f.annotation, f) for name, f in Article.model_fields.items() if name != "body"},  # type: ignore[call-overload]
+)
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleSummary]
+    total: int = Field(..., description="Articles matching the filters, over all pages.")
+    limit: int
+    offset: int
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+# --- questions, search, briefings ---------------------------------------------------------------------------
+# "Has a character that is not whitespace", in Python's sense of whitespace (str.isspace, what the core strips):
+# regex \s alone misses \x1c-\x1f, so those are named too.
+NOT_BLANK = r"[^\s\x1c-\x1f]"
+
+Question = Annotated[
+    str,
+    Field(
+        min_length=1,
+        pattern=NOT_BLANK,
+        description="The question (not blank). The schema's maxLength is QA_MAX_QUESTION_CHARS (422 beyond it).",
+        examples=["Why was the Pompeo meeting cancelled?"],
+    ),
+]
+GeneratorName = Literal["extractive", "llm"]
+
+
+class AskRequest(ApiModel):
+    question: Question
+    today: Day | None = Field(None, description="The question's date: later articles are not used.")
+    k: int | None = Field(None, ge=1, le=100, description="Passages to retrieve (default QA_K).")
+    filters: FiltersIn | None = None
+    generator: GeneratorName | None = Field(None, description="Default QA_GENERATOR (extractive).")
+    stream: bool = Field(False, description="Stream Server-Sent Events (same as `Accept: text/event-stream`).")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": "Why was the Pompeo meeting cancelled?", "k": 8}]},
+    )
+
+
+class SearchRequest(ApiModel):
+    question: Question
+    k: int = Field(8, ge=1, le=100)
+    filters: FiltersIn | None = None
+    today: Day | None = None
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": "tidal barrier cost", "k": 3, "mode": "hybrid"}]},
+    )
+
+
+class StreamDelta(BaseModel):
+    text: str
+
+
+def _event(name: str, payload_schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": payload_schema},
+        },
+    }
+
+
+# One SSE event of POST /v1/ask (schemathesis and OpenAPI 3.2 tools validate each event against it).
+ASK_EVENT_SCHEMA = {
+    "oneOf": [
+        _event("delta", StreamDelta.model_json_schema()),
+        _event("answer", {"$ref": "#/components/schemas/Answer"}),
+        _event("error", {"$ref": "#/components/schemas/Problem"}),
+    ]
+}
+
+
+class SearchHit(BaseModel):
+    article_id: str
+    title: str
+    chunk_index: int
+    start: int = Field(..., description="Character offset of the chunk in the stored body.")
+    end: int
+    text: str
+    score: float
+
+
+class BriefingRequest(ApiModel):
+    """Brief either the given articles or the articles found for a topic, optionally within dates."""
+
+    article_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, min_length=1, max_length=100
+    )
+    topic: str | None = Field(
+        None,
+        min_length=1,
+        pattern=NOT_BLANK,
+        description="Used when no article_ids are given; limited like a question.",
+    )
+    since: Day | None = None
+    until: Day | None = None
+    generator: GeneratorName | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"topic": "Port Calder tidal barrier", "since": "2025-03-01"}],
+            # The same rule as _ids_or_topic, so generated clients and fuzzers know it.
+            "anyOf": [
+                {"required": ["article_ids"], "properties": {"article_ids": {"type": "array"}}},
+                {"required": ["topic"], "properties": {"topic": {"type": "string"}}},
+            ],
+        },
+    )
+
+    @model_validator(mode="after")
+    def _ids_or_topic(self) -> BriefingRequest:
+        if not self.article_ids and self.topic is None:
+            raise ValueError("give article_ids or a topic")
+        return self
+
+
+# --- errors and health ----------------------------------------------------------------------------------------
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str = Field(..., examples=["urn:newsqa:problem:not-found"])
+    title: str = Field(..., examples=["Not found"])
+    status: int = Field(..., examples=[404])
+    detail: str = Field(..., examples=["no article with id 'nope'"])
+    instance: str | None = Field(None, examples=["/v1/articles/nope"])
+    request_id: str | None = None
+    errors: list[FieldError] | None = Field(None, description="Field errors of a 422 request validation error.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    status: Literal["ready"] = "ready"
+    articles: int
+    chunks: int
+    vectors: int
