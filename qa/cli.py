@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from eval.cli import eval_app
 from qa.config import Settings
 from qa.errors import QAError
 from qa.models import Filters
@@ -22,6 +23,7 @@ from qa.models import Filters
 app = typer.Typer(help="Grounded news Q&A and briefings over your articles.", no_args_is_help=True)
 articles_app = typer.Typer(help="List, show and delete stored articles.", no_args_is_help=True)
 app.add_typer(articles_app, name="articles")
+app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True)
 out = Console()
@@ -182,6 +184,78 @@ def search(
         out.print()
 
 
+def _answer_json(answer: Any) -> dict[str, Any]:
+    data = answer.model_dump(mode="json")
+    keys = ("answer", "short_answer", "answerable", "citations", "sentences", "generator", "fallback")
+    return {k: data[k] for k in keys}
+
+
+def _print_citations(citations: list[Any]) -> None:
+    for n, c in enumerate(citations, 1):
+        when = f", {c.published_at}" if c.published_at else ""
+        out.print(f"[{n}] {c.title}{when} ({c.article_id} {c.start}-{c.end})", markup=False, highlight=False)
+        out.print(f"    “{c.quote}”", markup=False, highlight=False)
+
+
+@app.command()
+def ask(
+    question: str,
+    today: Annotated[str | None, typer.Option(help="The question's date (YYYY-MM-DD), for \"this week\".")] = None,
+    llm: Annotated[bool, typer.Option("--llm", help="Use the configured OpenAI-compatible LLM.")] = False,
+    k: Annotated[int | None, typer.Option("-k", min=1, max=100, help="Passages to retrieve.")] = None,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A grounded answer with verbatim citations (abstains when the articles don't say)."""
+    try:
+        answer = open_service(data_dir).ask(
+            question, today=parse_day(today, "--today"), k=k, generator="llm" if llm else None
+        )
+    except QAError as exc:
+        fail(exc)
+    if as_json:
+        print_json(_answer_json(answer))
+        return
+    out.print(answer.answer, markup=False, highlight=False)
+    if answer.short_answer:
+        out.print(f"\nShort answer: {answer.short_answer}", markup=False, highlight=False)
+    if answer.fallback:
+        console.print("[yellow]note:[/yellow] the LLM answer was not supported by the articles; showing quotes")
+    if answer.citations:
+        out.print()
+        _print_citations(answer.citations)
+
+
+@app.command()
+def brief(
+    article: Annotated[list[str] | None, typer.Option("--article", help="Article id (repeatable).")] = None,
+    topic: Annotated[str | None, typer.Option(help="Topic to find articles for.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
+    llm: Annotated[bool, typer.Option("--llm", help="Use the configured OpenAI-compatible LLM.")] = False,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """A title and 3–8 cited bullets over the given articles or a topic."""
+    try:
+        result = open_service(data_dir).brief(
+            article_ids=article or None, topic=topic, since=parse_day(since, "--since"),
+            until=parse_day(until, "--until"), generator="llm" if llm else None,
+        )
+    except QAError as exc:
+        fail(exc)
+    if as_json:
+        data = result.model_dump(mode="json")
+        print_json({"title": data["title"], "bullets": [{"text": b["text"], "citations": b["citations"]}
+                                                        for b in data["bullets"]], "article_ids": data["article_ids"]})
+        return
+    out.print(f"[bold]{result.title}[/bold]")
+    for b in result.bullets:
+        refs = ", ".join(f"{c.article_id}:{c.start}-{c.end}" for c in b.citations)
+        out.print(f"• {b.text} ", markup=False, highlight=False, end="")
+        out.print(f"[dim]({refs})[/dim]")
+
+
 @app.command()
 def reindex(data_dir: DataDir = None) -> None:
     """Rebuild chunks, BM25 and vectors from the stored articles (after changing chunking or embedder)."""
@@ -198,6 +272,54 @@ def reindex(data_dir: DataDir = None) -> None:
 def stats(data_dir: DataDir = None) -> None:
     """Counts of articles, chunks and vectors."""
     print_json(open_service(data_dir).stats())
+
+
+DEMO_ARTICLES = Path(__file__).resolve().parent.parent / "demo" / "articles"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    data_dir: DataDir = None,
+    load_demo: Annotated[bool, typer.Option("--load-demo", help="Ingest demo/articles before serving.")] = False,
+    log_json: Annotated[bool | None, typer.Option("--log-json/--log-text", help="Log JSON lines.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ... (default $QA_LOG_LEVEL).")] = None,
+) -> None:
+    """Serve the HTTP API (docs at /docs) with uvicorn; models load once at start-up."""
+    import logging
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.log import configure_logging
+
+    settings = settings_for(data_dir, log_json=log_json, log_level=log_level)
+    configure_logging(settings)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
+        logging.getLogger("api").warning("serving on %s without QA_API_KEYS: anyone who can reach it can use it", host)
+    service = None
+    if load_demo:
+        if not DEMO_ARTICLES.is_dir():
+            console.print(f"[red]error:[/red] demo corpus not found at {DEMO_ARTICLES}")
+            raise typer.Exit(2)
+        try:
+            from qa.service import NewsQA
+
+            service = NewsQA(settings)
+            s = service.ingest_paths([DEMO_ARTICLES]).summary
+        except QAError as exc:
+            fail(exc)
+        console.print(f"demo corpus: {s['added']} added, {s['updated']} updated, {s['unchanged']} unchanged")
+    # log_config=None keeps the logging set up above (request ids, JSON) instead of uvicorn's own.
+    uvicorn.run(
+        create_app(settings, service),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,0 +1,1 @@
+"""Evaluation suite: datasets, metrics and runners behind ``qa eval``."""
