@@ -45,7 +45,10 @@ def chunk_text(article_id: str, body: str, max_tokens: int = 180, overlap_tokens
     spans = sentence_spans(body)
     if not spans:
         return []
-    counts = [len(t) for t in encoding().encode_ordinary_batch([body[a:b] for a, b in spans])]
+    enc = encoding()
+    # Not encode_ordinary_batch: it starts a thread pool per call and submits one task per sentence, which
+    # for one article's few dozen sentences costs 3-4x more than encoding them in a plain loop.
+    counts = [len(enc.encode_ordinary(body[a:b])) for a, b in spans]
     units: list[tuple[int, int, int]] = []
     for (a, b), n in zip(spans, counts, strict=True):
         if n > max_tokens:

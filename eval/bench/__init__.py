@@ -1,0 +1,1 @@
+"""Benchmarks: ingest throughput, query latency at scale, concurrent load (``python -m eval.bench``)."""

@@ -1,0 +1,76 @@
+"""``python -m eval.bench [ingest|query|load|all] [--quick] [--json OUT] [--plot PNG]`` (default: all)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from eval.bench.common import OUT_DIR, env_line
+
+BENCHES = ("ingest", "query", "load")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__)
+    p.add_argument("bench", nargs="?", choices=(*BENCHES, "all"), default="all")
+    p.add_argument("--quick", action="store_true", help="Small sizes for regression checks (each under 2 minutes).")
+    p.add_argument("--json", type=Path, help="Write every figure as JSON here.")
+    p.add_argument("--plot", type=Path, help=f"Latency-vs-corpus-size plot (default {OUT_DIR / 'query-latency.png'}).")
+    p.add_argument("--corpus", choices=("auto", "realtimeqa", "demo"), default="auto",
+                   help="Real articles to start from (auto: RealTimeQA where ../shared/data exists, else demo).")
+    p.add_argument("--articles", type=int, help="ingest: number of articles (default: 48 quick, all otherwise).")
+    p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
+                   help="query: corpus sizes in chunks, e.g. 1000,10000,100000.")
+    p.add_argument("--queries", type=int, help="query: timed requests per size and path (default 30 quick, 200).")
+    p.add_argument("--data-dir", type=Path, help="query: build the corpus here and keep it (default: a temp dir).")
+    p.add_argument("--clients", type=int, help="load: concurrent clients (default 8, quick 4).")
+    p.add_argument("--duration", type=float, help="load: seconds of load (default 60, quick 20).")
+    p.add_argument("--cache-dir", type=Path, default=OUT_DIR / "cache",
+                   help="Embeddings of the real chunks, kept between runs (query and load corpora).")
+    return p.parse_args(argv)
+
+
+def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    if name == "ingest":
+        from eval.bench import ingest
+
+        result = ingest.run(quick=args.quick, articles=args.articles, corpus=args.corpus)
+        lines = ingest.report(result)
+    elif name == "query":
+        from eval.bench import query
+
+        result = query.run(quick=args.quick, sizes=args.sizes, queries=args.queries, corpus=args.corpus,
+                           cache_dir=args.cache_dir, plot=args.plot or OUT_DIR / "query-latency.png",
+                           data_dir=args.data_dir)
+        lines = query.report(result)
+    else:
+        from eval.bench import load
+
+        result = load.run(quick=args.quick, clients=args.clients, duration=args.duration, corpus=args.corpus,
+                          cache_dir=args.cache_dir)
+        lines = load.report(result)
+    print("\n".join(lines), flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    print(env_line(), flush=True)
+    results: dict[str, Any] = {"quick": args.quick, "command": "python -m eval.bench " + " ".join(sys.argv[1:])}
+    for name in BENCHES if args.bench == "all" else (args.bench,):
+        start = time.perf_counter()
+        results[name] = run_one(name, args)
+        print(f"({name} took {time.perf_counter() - start:.0f} s)\n", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
