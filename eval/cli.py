@@ -127,7 +127,10 @@ def print_overall(title: str, overall: dict[str, Any], by_type: dict[str, dict[s
     out.print(table)
     if by_type:
         keys = [k for k in TYPE_TABLE_KEYS if any(fmt(g.get(k)) != "–" for g in by_type.values())]
-        table = Table("type", *keys, title="By question type")
+        table = Table(title="By question type")
+        table.add_column("type", no_wrap=True)
+        for key in keys:
+            table.add_column(key)
         for name, g in by_type.items():
             table.add_row(name, *(fmt(g.get(k)) for k in keys))
         out.print(table)

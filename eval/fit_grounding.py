@@ -29,7 +29,7 @@ import numpy as np
 from eval import metrics
 from eval.grounding import GroundingRecord, claim_labels, load_records
 from qa.grounding.claims import split_claims
-from qa.grounding.features import FEATURES
+from qa.grounding.features import FEATURES, cap_contradictions
 from qa.grounding.model import Logistic, Trees
 from qa.grounding.verifier import WEIGHTS_PATH
 
@@ -152,7 +152,12 @@ KIND = "logistic"
 
 def doc_scores(model: Model, docs: list[Doc]) -> np.ndarray:
     # A response with nothing checkable counts as supported, as in GroundingVerifier.response_score.
-    return np.array([float(model.prob(d.x).min()) if len(d.x) else 1.0 for d in docs])
+    return np.array([float(score(model, d.x).min()) if len(d.x) else 1.0 for d in docs])
+
+
+def score(model: Model, x: np.ndarray) -> np.ndarray:
+    """Claim scores exactly as GroundingVerifier computes them (model, then the contradiction cap)."""
+    return cap_contradictions(x, model.prob(x))
 
 
 def training_rows(docs: list[Doc], model: Model | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -167,7 +172,7 @@ def training_rows(docs: list[Doc], model: Model | None) -> tuple[np.ndarray, np.
         else:
             # Only "some claim is unsupported" is known: take the one the model finds weakest (or, before
             # there is a model, the one with the lowest local coverage).
-            weakest = (int(np.argmin(model.prob(d.x))) if model is not None
+            weakest = (int(np.argmin(score(model, d.x))) if model is not None
                        else int(np.argmin(d.x[:, FEATURES.index("coverage_local")])))
             rows, labels = [weakest], [False]
         for r, lab in zip(rows, labels, strict=True):

@@ -27,13 +27,12 @@ HIT_KS = (1, 5, 10)
 def service(settings: Settings | None = None, data_dir: Path | None = None) -> Iterator[NewsQA]:
     """A service on ``data_dir`` (reused across runs: unchanged articles are not re-embedded) or on a fresh
     temporary store that is removed afterwards."""
-    values = (settings or Settings()).model_dump()
-    # A new Settings rather than model_copy: a copy would keep a cached resolved_data_dir of the old dir.
+    base = settings or Settings()
     if data_dir is not None:
-        yield NewsQA(Settings(**{**values, "data_dir": data_dir}))
+        yield NewsQA(base.model_copy(update={"data_dir": data_dir}))
         return
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
-        yield NewsQA(Settings(**{**values, "data_dir": Path(tmp)}))
+        yield NewsQA(base.model_copy(update={"data_dir": Path(tmp)}))
 
 
 def ingest(svc: NewsQA, corpus: Corpus, progress: Progress | None = None) -> dict[str, int]:

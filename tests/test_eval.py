@@ -95,6 +95,27 @@ def test_retrieval_command_on_demo(demo_dir: Path, tmp_path: Path) -> None:
     assert modes["hybrid"]["hit_at_5"] >= 0.9
 
 
+def test_grounding_command_shares_report_and_gates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The CLI wiring only: the verifier's own figures are tested with the verifier."""
+    import eval.grounding
+
+    def fake_eval(data: Path, mode: str, settings: object, progress: object) -> dict[str, object]:
+        items = [{"id": "a", "label": "supported", "score": 0.9, "predicted": "supported", "claims": []},
+                 {"id": "b", "label": "hallucinated", "score": 0.7, "predicted": "supported", "claims": []}]
+        return {"n": 2, "balanced_accuracy": 0.5, "roc_auc": 1.0, "threshold": 0.5, "per_item": items}
+
+    monkeypatch.setattr(eval.grounding, "run_grounding_eval", fake_eval)
+    data = tmp_path / "g.jsonl"
+    data.write_text('{"id": "a"}\n{"id": "b"}\n')
+    code, output = invoke("grounding", "--data", str(data), "--report", str(tmp_path / "r"),
+                          "--fail-under", "roc_auc=0.9")
+    assert code == 0, output
+    assert "balanced_accuracy" in (tmp_path / "r" / "report.md").read_text()
+    assert (tmp_path / "r" / "histograms.png").is_file()
+    code, output = invoke("grounding", "--data", str(data), "--fail-under", "balanced_accuracy=0.8")
+    assert code == 1 and "balanced_accuracy" in output
+
+
 # --- metrics ---------------------------------------------------------------------------------------------
 
 def test_squad_normalisation_em_f1() -> None:

@@ -19,6 +19,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("bench", nargs="?", choices=(*BENCHES, "all"), default="all")
     p.add_argument("--quick", action="store_true", help="Small sizes for regression checks (each under 2 minutes).")
     p.add_argument("--json", type=Path, help="Write every figure as JSON here.")
+    p.add_argument("--markdown", type=Path, help="Write the results tables (with this command) as Markdown here.")
     p.add_argument("--plot", type=Path, help=f"Latency-vs-corpus-size plot (default {OUT_DIR / 'query-latency.png'}).")
     p.add_argument("--corpus", choices=("auto", "realtimeqa", "demo"), default="auto",
                    help="Real articles to start from (auto: RealTimeQA where ../shared/data exists, else demo).")
@@ -34,37 +35,42 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run_one(name: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_one(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """Run one benchmark, print its report; returns its figures and its Markdown table."""
     if name == "ingest":
-        from eval.bench import ingest
+        from eval.bench import ingest as bench
 
-        result = ingest.run(quick=args.quick, articles=args.articles, corpus=args.corpus)
-        lines = ingest.report(result)
+        result = bench.run(quick=args.quick, articles=args.articles, corpus=args.corpus)
     elif name == "query":
-        from eval.bench import query
+        from eval.bench import query as bench  # type: ignore[no-redef]
 
-        result = query.run(quick=args.quick, sizes=args.sizes, queries=args.queries, corpus=args.corpus,
+        result = bench.run(quick=args.quick, sizes=args.sizes, queries=args.queries, corpus=args.corpus,
                            cache_dir=args.cache_dir, plot=args.plot or OUT_DIR / "query-latency.png",
                            data_dir=args.data_dir)
-        lines = query.report(result)
     else:
-        from eval.bench import load
+        from eval.bench import load as bench  # type: ignore[no-redef]
 
-        result = load.run(quick=args.quick, clients=args.clients, duration=args.duration, corpus=args.corpus,
-                          cache_dir=args.cache_dir)
-        lines = load.report(result)
-    print("\n".join(lines), flush=True)
-    return result
+        result = bench.run(quick=args.quick, clients=args.clients, duration=args.duration, corpus=args.corpus,
+                           cache_dir=args.cache_dir)
+    print("\n".join(bench.report(result)), flush=True)
+    return result, bench.markdown(result)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     print(env_line(), flush=True)
-    results: dict[str, Any] = {"quick": args.quick, "command": "python -m eval.bench " + " ".join(sys.argv[1:])}
+    command = "python -m eval.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    results: dict[str, Any] = {"quick": args.quick, "command": command}
+    tables = [f"Command: `{command}` ({time.strftime('%Y-%m-%d')}; {env_line()})", ""]
     for name in BENCHES if args.bench == "all" else (args.bench,):
         start = time.perf_counter()
-        results[name] = run_one(name, args)
+        results[name], table = run_one(name, args)
         print(f"({name} took {time.perf_counter() - start:.0f} s)\n", flush=True)
+        tables += [f"**{name}**", "", *table, ""]
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text("\n".join(tables))
+        print(f"wrote {args.markdown}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, default=str))

@@ -179,3 +179,20 @@ def report(r: dict[str, Any]) -> list[str]:
         f"{'OK' if ratio['pipeline_vs_naive'] >= TARGET_NAIVE else 'BELOW'}  (on CPU time: {ratio['pipeline_vs_naive_cpu']:.2f})",
     ]
     return lines
+
+
+def markdown(r: dict[str, Any]) -> list[str]:
+    ours, raw, naive, ratio = r["pipeline"], r["raw"], r["naive"], r["ratios"]
+    return [
+        "| path | articles/s | chunks/s | chunks |",
+        "|---|---:|---:|---:|",
+        f"| pipeline (clean+chunk+embed+upsert) | {_rate(ours['articles'], ours['wall_s']):.2f} | "
+        f"{_rate(ours['chunks'], ours['wall_s']):.1f} | {ours['chunks']} |",
+        f"| raw embedder, same texts | | {_rate(raw['chunks'], raw['wall_s']):.1f} | {raw['chunks']} |",
+        f"| naive LangChain (1000/200 → `Chroma.from_documents`) | {_rate(naive['articles'], naive['wall_s']):.2f} | "
+        f"{_rate(naive['chunks'], naive['wall_s']):.1f} | {naive['chunks']} |",
+        f"| **ratio** pipeline/raw (target ≥ {TARGET_RAW}) | | **{ratio['pipeline_vs_raw']:.2f}** "
+        f"(CPU {ratio['pipeline_vs_raw_cpu']:.2f}) | |",
+        f"| **ratio** pipeline/naive (target ≥ {TARGET_NAIVE}) | **{ratio['pipeline_vs_naive']:.2f}** "
+        f"(CPU {ratio['pipeline_vs_naive_cpu']:.2f}) | | |",
+    ]

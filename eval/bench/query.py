@@ -201,3 +201,20 @@ def report(r: dict[str, Any]) -> list[str]:
     if "plot" in r:
         lines.append(f"  plot: {r['plot']}")
     return lines
+
+
+def markdown(r: dict[str, Any]) -> list[str]:
+    def cell(p: dict[str, float] | None) -> str:
+        return "n/a" if p is None else f"{p['p50']:.0f} / {p['p95']:.0f} / {p['p99']:.0f}"
+
+    lines = ["| chunks | articles | search in-process | `/v1/search` | ask in-process | `/v1/ask` | server peak RSS | disk |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in r["rows"]:
+        b, local, http = row["build"], row["inprocess"], row["http"]
+        lines.append(f"| {b['chunks']:,} | {b['articles']:,} | {cell(local['search'])} | {cell(http['search'])} | "
+                     f"{cell(local['ask'])} | {cell(http['ask'])} | "
+                     f"{http['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB | "
+                     f"{sum(row['disk_mb'].values()):.0f} MB |")
+    lines.append("")
+    lines.append("Latencies in ms as p50 / p95 / p99, sequential requests, questions with their dates.")
+    return lines
