@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from qa.models import Article, ArticleState, Chunk, Filters
@@ -67,6 +68,15 @@ def _row_to_article(row: sqlite3.Row, with_body: bool = True) -> Article:
         n_chunks=row["n_chunks"],
         ingested_at=dt.datetime.fromisoformat(row["ingested_at"]),
     )
+
+
+@dataclass(frozen=True)
+class ArticleMeta:
+    """What ranking needs to know of an article, without its body."""
+
+    state: str
+    published_at: dt.date | None
+    source: str | None
 
 
 def fts_query(text: str) -> str | None:
@@ -139,6 +149,16 @@ class ArticleStore:
             marks = ",".join("?" * len(part))
             for row in self.con.execute(f"SELECT id, content_hash, state FROM articles WHERE id IN ({marks})", part):
                 out[row[0]] = (row[1], row[2])
+        return out
+
+    def meta(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
+        out: dict[str, ArticleMeta] = {}
+        for b in range(0, len(ids), 500):
+            part = list(ids[b : b + 500])
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT id, state, published_at, source FROM articles WHERE id IN ({marks})"
+            for r in self.con.execute(sql, part):
+                out[r[0]] = ArticleMeta(r[1], dt.date.fromisoformat(r[2]) if r[2] else None, r[3])
         return out
 
     def bodies(self, ids: Sequence[str]) -> dict[str, Article]:

@@ -177,9 +177,10 @@ DOC_BASE = "http://127.0.0.1:8000"
 
 
 def doc_examples() -> list[tuple[str, int | None]]:
-    """Each ``curl`` line of api/README.md with the status its shown output implies (None: a 2xx)."""
+    """Each ``curl`` line of README.md and api/README.md with the status its shown output implies (None: a 2xx)."""
     examples = []
-    for block in re.findall(r"```bash\n(.*?)```", (ROOT / "api" / "README.md").read_text(), re.S):
+    docs = (ROOT / "README.md").read_text() + (ROOT / "api" / "README.md").read_text()
+    for block in re.findall(r"```bash\n(.*?)```", docs, re.S):
         lines = block.splitlines()
         for i, line in enumerate(lines):
             if line.startswith("curl "):
