@@ -28,7 +28,7 @@ _ANAPHOR = re.compile(r"^(?:That|This|These|Those|It|Its|Such|The move|The decis
 
 # Credit for a question word found only around a sentence: in the sentence before it (same paragraph), or
 # in the article's title or lead (news names the subject there once, then says "the company").
-RERANK = 24  # sentences re-scored with the embedder
+RERANK = 0  # sentences re-scored with the embedder (0: off; each one costs an embedding on the /ask path)
 DENSE_WEIGHT = 1.0
 PREVIOUS_CREDIT = 0.6
 ARTICLE_CREDIT = 0.4

@@ -11,9 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
+from qa.embeddings import Embedder
 from qa.generators.base import Draft, DraftSentence, Source
 from qa.generators.causal import find_reasons, restate
-from qa.embeddings import Embedder
 from qa.generators.evidence import (
     ArticleText,
     Pool,

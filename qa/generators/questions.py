@@ -15,6 +15,11 @@ from qa.text import STOPWORDS, normalize, stem, words
 
 AnswerType = Literal["person", "count", "quantity", "date", "place", "entity", "reason", "none"]
 
+def wordset(text: str) -> frozenset[str]:
+    """A set of words written as one space-separated string (keeps long word lists readable)."""
+    return frozenset(text.split())
+
+
 _TERM_TAIL = re.compile(r"(?<=\w{3})[ey]$")
 _POSSESSIVE = re.compile(r"'s?$")
 
@@ -33,34 +38,24 @@ def terms(text: str) -> list[str]:
 
 
 WH = ("why", "how", "who", "whom", "whose", "when", "where", "which", "what")
-_AUX = frozenset(
-    "is was are were did does do has have had will would can could should may might must be been being "
-    "to in on at of for by from with as about after before during than that".split()
-)
-PLACE_NOUNS = frozenset(
-    "country countries nation nations city cities state states town towns village continent region island "
+_AUX = wordset("is was are were did does do has have had will would can could should may might must be been being "
+    "to in on at of for by from with as about after before during than that")
+PLACE_NOUNS = wordset("country countries nation nations city cities state states town towns village continent region island "
     "islands county province capital place location area district neighborhood neighbourhood territory "
-    "port river lake sea ocean mountain venue site park parks airport street border".split()
-)
-PERSON_NOUNS = frozenset(
-    "person people man woman men women official officials politician leader leaders member members player "
+    "port river lake sea ocean mountain venue site park parks airport street border")
+PERSON_NOUNS = wordset("person people man woman men women official officials politician leader leaders member members player "
     "players singer actor actress athlete star celebrity executive chief ceo president minister senator "
     "governor mayor judge author candidate spokesperson spokesman spokeswoman director founder owner "
     "secretary general coach manager chairman chair lawmaker representative rapper musician artist "
-    "writer host anchor journalist reporter scientist doctor king queen prince princess".split()
-)
-QUANTITY_NOUNS = frozenset(
-    "amount number percentage percent share rate price cost costs budget fine fee fees salary wage pay rise "
+    "writer host anchor journalist reporter scientist doctor king queen prince princess")
+QUANTITY_NOUNS = wordset("amount number percentage percent share rate price cost costs budget fine fee fees salary wage pay rise "
     "raise increase decrease cut total sum figure value worth loss losses damage damages grant loan revenue "
-    "profit deficit size age height weight distance speed temperature score margin majority".split()
-)
-TIME_NOUNS = frozenset("year month day date time week season decade century hour period".split())
-_PRONOUNS = frozenset("this that these those it its he she his her they their them we our you i".split())
-_VERBS = frozenset(
-    "saw won win wins said says say made make makes took take became become got get gets hit led set sold "
-    "lost bought left brought plan plans will would could should can may might is are was were".split()
-)
-_NUMBER_WORDS = frozenset("two three four five six seven eight nine ten".split())
+    "profit deficit size age height weight distance speed temperature score margin majority")
+TIME_NOUNS = wordset("year month day date time week season decade century hour period")
+_PRONOUNS = wordset("this that these those it its he she his her they their them we our you i")
+_VERBS = wordset("saw won win wins said says say made make makes took take became become got get gets hit led set sold "
+    "lost bought left brought plan plans will would could should can may might is are was were")
+_NUMBER_WORDS = wordset("two three four five six seven eight nine ten")
 _REASON = re.compile(r"\b(why|what caused|for what reason|what (?:was|is|were) the (?:reason|cause))\b")
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.gazetteer import PLACES
-from qa.generators.questions import PERSON_NOUNS, Question, term
+from qa.generators.questions import PERSON_NOUNS, Question, term, wordset
 from qa.text import STOPWORDS
 
 _MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -43,29 +43,24 @@ _EARLIER = re.compile(r"\b(?:up|down) from(?: the| an? )?\s*$|\b(?:compared with
                       r"|originally)(?: the| an?)?\s*$", re.IGNORECASE)
 _EARLIER_ASKED = re.compile(r"\b(?:first|originally|initially|earlier|before|previous(?:ly)?|at first)\b", re.IGNORECASE)
 _MODAL = re.compile(r"\b(?:can|could|may|might|would|if|up to|as much as)\b", re.IGNORECASE)
-ORG_HEADS = frozenset(
-    "company companies firm firms business airline airlines automaker carrier manufacturer maker retailer chain "
+ORG_HEADS = wordset("company companies firm firms business airline airlines automaker carrier manufacturer maker retailer chain "
     "group organization organisation network platform service brand bank lender insurer startup publisher "
-    "studio broadcaster supermarket supermarkets contractor operator supplier agency union".split()
-)
+    "studio broadcaster supermarket supermarkets contractor operator supplier agency union")
 _TITLE = re.compile(r"[“\"]([A-Z][^”\"\n]{1,60}?)[,.]?[”\"]")
-_ORG_WORDS = frozenset(
-    "inc corp co company association union service department university party commission authority council "
+_ORG_WORDS = wordset("inc corp co company association union service department university party commission authority council "
     "ministry group bank agency court board institute foundation administration house office network "
-    "committee club league team airlines airline times post news review systems energy engineering".split()
-)
+    "committee club league team airlines airline times post news review systems energy engineering")
 _TITLES = re.compile(r"(?:Mr|Ms|Mrs|Dr|President|Sen|Rep|Gov|Secretary|Minister|Chancellor|Prince|Queen|King|Pope"
                      r"|executive|chairman|spokesman|spokeswoman|spokesperson|singer|actor|actress|star)\.?\s+$")
-_MONEY_WORDS = frozenset(
-    "cost costs price prices pay paid fine fined budget fund funding dollars money worth spend spent damage "
-    "damages forgiveness loan loans grant wage salary fee fees revenue profit sale sold raise".split()
-)
+_MONEY_WORDS = wordset("cost costs price prices pay paid fine fined budget fund funding dollars money worth spend spent damage "
+    "damages forgiveness loan loans grant wage salary fee fees revenue profit sale sold raise")
 NAME_MISSING = 0.4  # factor per name of the question missing around a candidate
+ROLE_NAME_MISSING = 0.3  # ... when the name is what the role belongs to ("the mayor of Eastleigh Cross")
 NUMBER_MISSING = 0.7  # ... per figure or year (often left out: "the deal, expected to close next year")
-AGREEMENT = 0.25
-ALIGN_WEIGHT = 0.5  # how much each further passage naming the same candidate adds (diminishing)
-_TITLE_HEADS = frozenset("show series movie film song album book play game musical novel".split())
-_COMMON_STARTS = frozenset("the a an but and in on at as after before when while if last this that its".split())
+AGREEMENT = 0.25  # how much each further passage naming the same candidate adds (diminishing)
+ALIGN_WEIGHT = 0.5
+_TITLE_HEADS = wordset("show series movie film song album book play game musical novel")
+_COMMON_STARTS = wordset("the a an but and in on at as after before when while if last this that its")
 
 
 @dataclass
@@ -198,7 +193,7 @@ def _type_fit(c: Candidate, question: Question) -> float:
         if kind == "money":
             return 1.0 if money or not pct else 0.3
         if kind == "percent":
-            return 1.0 if pct or not money else 0.5
+            return 1.0 if pct or not money else 0.8
         if kind == "measure":
             return 0.0 if money or pct else 0.9
         return 0.0 if money or pct else 0.4 if kind == "number" else 0.0
@@ -310,7 +305,8 @@ def short_answer(pool: Pool, sentences: list[Sentence], min_coverage: float, thr
                 c.score *= 0.6  # "can fine up to $2 million if ..." is a possibility, not what happened
             missing = pinned - context
             names = sum(1 for t in missing if not t[:1].isdigit())
-            c.score *= NAME_MISSING ** min(names, 2) * NUMBER_MISSING ** min(len(missing) - names, 2)
+            name_factor = ROLE_NAME_MISSING if question.role_of else NAME_MISSING
+            c.score *= name_factor ** min(names, 2) * NUMBER_MISSING ** min(len(missing) - names, 2)
             occurrences.setdefault(_key(c.text), []).append(c)
     if not occurrences:
         return None
