@@ -23,6 +23,17 @@ _NUMBER = re.compile(
 )
 # Citation markers such as "[1]" or "[2, 3]" are not claims about numbers.
 CITATION = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
+# "The article says that X" claims X about the sources: the attribution itself is not checked.
+ATTRIBUTION = re.compile(
+    r"^(?:the|this) (?:article|text|source|report|story|passage)s? (?:also )?(?:says|states|mentions|notes|"
+    r"reports|discusses|explains|describes|suggests|indicates|is about)(?: that)?[\s,:]*",
+    re.IGNORECASE,
+)
+
+
+def checkable(claim: str) -> str:
+    """The part of a claim that is checked against the sources: no citation markers or attribution."""
+    return ATTRIBUTION.sub("", CITATION.sub("", claim).strip())
 # Skipped when looking for what a number counts ("50 of the people", "more than 50 people").
 _FUNCTION_WORDS = frozenset({"of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "for", "by", "per", "cent",
                              "more", "than", "about", "some", "other", "percent", "was", "were", "is", "are"})

@@ -23,7 +23,6 @@ from qa.text import sentence_spans
 FEATURES = (
     "similarity",  # cosine of the best-aligned source sentence or 2-sentence window
     "coverage_local",  # share of the claim's content words found in the aligned passages
-    "coverage_global",  # share found anywhere in the sources
     "pair_coverage",  # share of adjacent content-word pairs found (near each other) in the sources
     "novel_number",  # a number the sources never mention
     "number_elsewhere",  # a number the sources mention, but not in the aligned passages
@@ -40,6 +39,10 @@ FEATURES = (
     "added_rarity",  # how rare the added words are: invented names and places are rare words
     "log_content_words",
 )
+# Concrete contradictions: a claim showing one is unsupported whatever its similarity, so its score is
+# capped (the fitted model alone weighs them against high similarity and sometimes lets them through).
+CONTRADICTIONS = ("novel_number", "number_conflict", "novel_name", "novel_date", "negation_mismatch", "antonym")
+CONTRADICTION_CAP = 0.05
 LOCAL_UNITS = 3  # the aligned passages: top units by similarity + lexical recall
 PREFIX = 7  # "cancellation"/"cancelled", "president"/"presidential" match on a shared prefix
 NAME_PREFIX = 5  # "Canada"/"Canadian", "Australia"/"Australian"
@@ -347,7 +350,6 @@ def check_claim(claim: Facts, claim_vec: np.ndarray, index: SourceIndex) -> Clai
         [
             al.similarity,
             sum(in_local) / n if n else 1.0,
-            sum(in_global) / n if n else 1.0,
             sum(p in index.pairs for p in claim_pairs) / len(claim_pairs) if claim_pairs else 1.0,
             float(novel_number),
             float(moved_number),
@@ -371,3 +373,11 @@ def check_claim(claim: Facts, claim_vec: np.ndarray, index: SourceIndex) -> Clai
         problems.append(f"words not in source: {', '.join(dict.fromkeys(missing[:4]))}")
     return ClaimCheck(values, al, problems)
 
+
+
+def cap_contradictions(x: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """Support probabilities with claims that show a concrete contradiction capped at CONTRADICTION_CAP."""
+    if len(x) == 0:
+        return prob
+    hit = (x[:, [FEATURES.index(f) for f in CONTRADICTIONS]] > 0).any(axis=1)
+    return np.where(hit, np.minimum(prob, CONTRADICTION_CAP), prob)

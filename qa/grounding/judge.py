@@ -7,29 +7,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.grounding.claims import split_claims
 from qa.grounding.verifier import ClaimVerdict, EvidenceSpan
+from qa.prompts import load_prompt, render
 
 if TYPE_CHECKING:
     from qa.config import Settings
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
-_HEADER = re.compile(r"\A\s*<!--.*?-->\s*", re.DOTALL)
 _CHARS_PER_TOKEN = 4  # rough, for the source budget only; the reply is capped by max_tokens
-
-
-def load_prompt(name: str) -> str:
-    """A prompt template from the top-level ``prompts/`` dir, without its leading comment block."""
-    return _HEADER.sub("", (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8"))
-
-
-def render(template: str, **values: str) -> str:
-    for key, value in values.items():
-        template = template.replace("{{" + key + "}}", value)
-    return template
 
 
 def parse_reply(reply: str, n_claims: int) -> list[dict[str, Any]]:
@@ -83,16 +70,10 @@ class LLMJudge:
         self.settings = settings or Settings()
         self.threshold = self.settings.grounding_threshold if threshold is None else threshold
         if chat_model is None:
-            from langchain_openai import ChatOpenAI
+            # The LLM path's own factory: same endpoint, key, model, temperature and max_tokens.
+            from qa.generators.llm import chat_model as make_chat_model
 
-            chat_model = ChatOpenAI(
-                base_url=self.settings.llm_base_url,
-                api_key=self.settings.llm_key() or "not-needed",  # local servers accept any key
-                model=self.settings.llm_model,
-                max_tokens=self.settings.llm_max_tokens,
-                temperature=0.0,
-                timeout=self.settings.llm_timeout_s,
-            )
+            chat_model = make_chat_model(self.settings)
         self.chat_model = chat_model
         self.template = load_prompt("judge")
 

@@ -15,12 +15,13 @@ import numpy as np
 
 from qa.embeddings import Embedder
 from qa.grounding.claims import split_claims
-from qa.grounding.facts import CITATION, analyse
+from qa.grounding.facts import analyse, checkable
 from qa.grounding.features import (
     FEATURES,
     ClaimCheck,
     SourceIndex,
     build_index,
+    cap_contradictions,
     check_claim,
     merge,
 )
@@ -59,7 +60,8 @@ class Weights:
     threshold: float
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        return self.model.prob(x.astype(np.float64))
+        x = x.astype(np.float64)
+        return cap_contradictions(x, self.model.prob(x))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Weights:
@@ -116,7 +118,7 @@ class GroundingVerifier:
 
     def check(self, claims: list[str], sources: list[str]) -> list[ClaimCheck | None]:
         """Feature vector and findings per claim; ``None`` for a claim with nothing to check."""
-        texts = [CITATION.sub("", c).strip() for c in claims]
+        texts = [checkable(c) for c in claims]
         facts = [analyse(t) for t in texts]
         index = merge([self._index(s) for s in sources]) if sources else None
         if index is None or not index.units:
