@@ -174,13 +174,23 @@ Question = Annotated[
 GeneratorName = Literal["extractive", "llm"]
 
 
+def _json_integer(value: Any) -> Any:
+    # JSON Schema's "integer" admits 1.0 but not true or "8", which pydantic's lax mode would turn into 1 and 8.
+    if isinstance(value, bool | str):
+        raise ValueError("must be an integer")
+    return value
+
+
+Passages = Annotated[int, Field(ge=1, le=100), BeforeValidator(_json_integer)]
+
+
 class AskRequest(ApiModel):
     question: Question
     today: Day | None = Field(None, description="The question's date: later articles are not used.")
-    k: int | None = Field(None, ge=1, le=100, description="Passages to retrieve (default QA_K).")
+    k: Passages | None = Field(None, description="Passages to retrieve (default QA_K).")
     filters: FiltersIn | None = None
     generator: GeneratorName | None = Field(None, description="Default QA_GENERATOR (extractive).")
-    stream: bool = Field(False, description="Stream Server-Sent Events (same as `Accept: text/event-stream`).")
+    stream: bool = Field(False, strict=True, description="Stream Server-Sent Events (same as `Accept: text/event-stream`).")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -190,7 +200,7 @@ class AskRequest(ApiModel):
 
 class SearchRequest(ApiModel):
     question: Question
-    k: int = Field(8, ge=1, le=100)
+    k: Passages = 8
     filters: FiltersIn | None = None
     today: Day | None = None
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
