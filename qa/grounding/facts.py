@@ -34,13 +34,50 @@ ATTRIBUTION = re.compile(
 def checkable(claim: str) -> str:
     """The part of a claim that is checked against the sources: no citation markers or attribution."""
     return ATTRIBUTION.sub("", CITATION.sub("", claim).strip())
+
+
 # Skipped when looking for what a number counts ("50 of the people", "more than 50 people").
-_FUNCTION_WORDS = frozenset({"of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "for", "by", "per", "cent",
-                             "more", "than", "about", "some", "other", "percent", "was", "were", "is", "are"})
+_FUNCTION_WORDS = frozenset(
+    {
+        "of",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "by",
+        "per",
+        "cent",
+        "more",
+        "than",
+        "about",
+        "some",
+        "other",
+        "percent",
+        "was",
+        "were",
+        "is",
+        "are",
+    }
+)
 _POSSESSIVE = re.compile(r"'s?$")  # "Iran's" → "iran", "workers'" → "workers"
 _MONTH_ABBR = {
-    "jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
-    "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
+    "jan": "january",
+    "feb": "february",
+    "mar": "march",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
     "dec": "december",
 }
 
@@ -112,7 +149,7 @@ def _starts_clause(text: str, at: int) -> bool:
     """Is the word at ``at`` the first of a sentence, a quote or a heading? (Capitals there are not names.)"""
     i = at - 1
     while i >= 0 and text[i] in " \t\"'“‘(«-–—":
-        if text[i] in "\"“‘«":
+        if text[i] in '"“‘«':
             return True
         i -= 1
     return i < 0 or text[i] in ".!?:;\n•*"
@@ -139,12 +176,12 @@ def analyse(text: str) -> Facts:
             following = [u.stem for u in toks[i + 1 : i + 6] if _is_content(u)][:3]
             negated.update(following)
     numbers = _numbers(text, toks)
-    return Facts(toks, content, numbers, _counted(text, numbers, toks), tuple(dates), negations,
-                 frozenset(negated))
+    return Facts(toks, content, numbers, _counted(text, numbers, toks), tuple(dates), negations, frozenset(negated))
 
 
-def _counted(text: str, numbers: tuple[tuple[str, frozenset[float]], ...],
-             tokens: tuple[Token, ...]) -> frozenset[tuple[str, float]]:
+def _counted(
+    text: str, numbers: tuple[tuple[str, frozenset[float]], ...], tokens: tuple[Token, ...]
+) -> frozenset[tuple[str, float]]:
     """What each number counts (the next content word), so "20 years" can conflict with "35 years"."""
     out: set[tuple[str, float]] = set()
     cursor = 0
@@ -154,9 +191,18 @@ def _counted(text: str, numbers: tuple[tuple[str, frozenset[float]], ...],
             continue
         cursor = at + len(surface)
         following = [t for t in tokens if t.start >= cursor][:3]
-        noun = next((t.stem for t in following if t.word.isalpha() and len(t.word) > 1
-                     and t.word not in _FUNCTION_WORDS and t.word not in NUMBER_WORDS
-                     and t.word not in MULTIPLIERS), None)
+        noun = next(
+            (
+                t.stem
+                for t in following
+                if t.word.isalpha()
+                and len(t.word) > 1
+                and t.word not in _FUNCTION_WORDS
+                and t.word not in NUMBER_WORDS
+                and t.word not in MULTIPLIERS
+            ),
+            None,
+        )
         if noun is not None:
             out.update((noun, v) for v in values)
     return frozenset(out)

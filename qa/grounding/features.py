@@ -84,8 +84,26 @@ class SourceIndex:
     embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
-_VERBLIKE_ENDINGS = ("ed", "ing", "ly", "ive", "ous", "ful", "able", "ible", "ize", "ise", "ized", "ised", "ate",
-                     "ated", "ating", "ish", "ic", "al")
+_VERBLIKE_ENDINGS = (
+    "ed",
+    "ing",
+    "ly",
+    "ive",
+    "ous",
+    "ful",
+    "able",
+    "ible",
+    "ize",
+    "ise",
+    "ized",
+    "ised",
+    "ate",
+    "ated",
+    "ating",
+    "ish",
+    "ic",
+    "al",
+)
 
 
 @lru_cache(maxsize=65536)
@@ -142,14 +160,33 @@ def build_index(text: str) -> SourceIndex:
     facts = [analyse(text[a:b]) for a, b in spans]
     units: list[Unit] = []
     for (a, b), f in zip(spans, facts, strict=True):
-        units.append(Unit(a, b, frozenset(t.stem for t in f.content), frozenset(t.word for t in f.tokens),
-                          frozenset(v for _, vs in f.numbers for v in vs), f.counted, f.negations, f.negated))
+        units.append(
+            Unit(
+                a,
+                b,
+                frozenset(t.stem for t in f.content),
+                frozenset(t.word for t in f.tokens),
+                frozenset(v for _, vs in f.numbers for v in vs),
+                f.counted,
+                f.negations,
+                f.negated,
+            )
+        )
     for i in range(len(spans) - 1):
         first, second = units[i], units[i + 1]
-        units.append(Unit(first.start, second.end, first.stems | second.stems, first.words | second.words,
-                          first.numbers | second.numbers, first.counted | second.counted,
-                          first.negations + second.negations,
-                          first.negated | second.negated, pair=(i, i + 1)))
+        units.append(
+            Unit(
+                first.start,
+                second.end,
+                first.stems | second.stems,
+                first.words | second.words,
+                first.numbers | second.numbers,
+                first.counted | second.counted,
+                first.negations + second.negations,
+                first.negated | second.negated,
+                pair=(i, i + 1),
+            )
+        )
     whole = analyse(text)
     stems = frozenset(t.stem for t in whole.content)
     words = {t.word for t in whole.tokens} | {t.word.replace(".", "") for t in whole.tokens} | acronyms(text)
@@ -235,8 +272,13 @@ def align(claim: Facts, claim_vec: np.ndarray, index: SourceIndex) -> Alignment:
     combined = cos + 0.5 * recall
     order = [int(i) for i in np.argsort(-combined)[:LOCAL_UNITS]]
     best = int(np.argmax(cos))
-    return Alignment(best=order[0], local=order, local_similarity=[float(cos[i]) for i in order],
-                     similarity=float(cos[best]), claim_stems=frozenset(stems))
+    return Alignment(
+        best=order[0],
+        local=order,
+        local_similarity=[float(cos[i]) for i in order],
+        similarity=float(cos[best]),
+        claim_stems=frozenset(stems),
+    )
 
 
 @dataclass
@@ -263,9 +305,14 @@ class _Local:
     def of(cls, index: SourceIndex, al: Alignment) -> _Local:
         units = [index.units[i] for i in al.local]
         stems = frozenset().union(*(u.stems for u in units))
-        return cls(units, stems, {p for s in stems if (p := _prefix(s, PREFIX))},
-                   frozenset().union(*(u.words for u in units)), frozenset().union(*(u.numbers for u in units)),
-                   frozenset().union(*(u.counted for u in units)))
+        return cls(
+            units,
+            stems,
+            {p for s in stems if (p := _prefix(s, PREFIX))},
+            frozenset().union(*(u.words for u in units)),
+            frozenset().union(*(u.numbers for u in units)),
+            frozenset().union(*(u.counted for u in units)),
+        )
 
 
 def _number_checks(claim: Facts, index: SourceIndex, local: _Local, problems: list[str]) -> tuple[bool, bool, bool]:
@@ -277,9 +324,12 @@ def _number_checks(claim: Facts, index: SourceIndex, local: _Local, problems: li
     if moved:
         problems.append(f"number {moved[0]} not in the matching source passage")
     # "20 years" against a passage that says "35 years": same thing counted, another number.
-    conflicts = [(noun, v) for noun, v in claim.counted
-                 if any(n == noun for n, _ in local.counted)
-                 and not any(n == noun and math.isclose(v, w, rel_tol=1e-6) for n, w in local.counted)]
+    conflicts = [
+        (noun, v)
+        for noun, v in claim.counted
+        if any(n == noun for n, _ in local.counted)
+        and not any(n == noun and math.isclose(v, w, rel_tol=1e-6) for n, w in local.counted)
+    ]
     if conflicts and not novel:
         noun, v = conflicts[0]
         given = sorted(w for n, w in local.counted if n == noun)
@@ -292,8 +342,14 @@ def _name_checks(claim: Facts, index: SourceIndex, local: _Local, problems: list
     number_words = {s.lower() for s, _ in claim.numbers}
     names = [t for t in claim.content if t.capital and t.word not in number_words]
     novel = [t for t in names if not _name_found(t, index)]
-    elsewhere = [t for t in names if t not in novel and not _found(t, local.stems, local.prefixes)
-                 and t.word not in local.words and not DEMONYMS.get(t.word, frozenset()) & local.words]
+    elsewhere = [
+        t
+        for t in names
+        if t not in novel
+        and not _found(t, local.stems, local.prefixes)
+        and t.word not in local.words
+        and not DEMONYMS.get(t.word, frozenset()) & local.words
+    ]
     if novel:
         problems.append(f"entity '{' '.join(t.word for t in novel[:3])}' not in source")
     return len(novel), len(elsewhere)
@@ -341,8 +397,11 @@ def check_claim(claim: Facts, claim_vec: np.ndarray, index: SourceIndex) -> Clai
         run = 0 if ok else run + 1
         longest = max(longest, run)
     # Unmatched here means: in neither the aligned passages nor (as a name) anywhere in the sources.
-    unmatched = [t for t, ok, ok_global in zip(content, in_local, in_global, strict=True)
-                 if not ok and not ok_global and not t.word[:1].isdigit()]
+    unmatched = [
+        t
+        for t, ok, ok_global in zip(content, in_local, in_global, strict=True)
+        if not ok and not ok_global and not t.word[:1].isdigit()
+    ]
     substituted, added = _edits(claim, unmatched, index.texts[al.best])
     claim_pairs = [(a.stem, b.stem) for a, b in itertools.pairwise(content)]
     n = len(content)
@@ -372,7 +431,6 @@ def check_claim(claim: Facts, claim_vec: np.ndarray, index: SourceIndex) -> Clai
     if missing and not problems:
         problems.append(f"words not in source: {', '.join(dict.fromkeys(missing[:4]))}")
     return ClaimCheck(values, al, problems)
-
 
 
 def cap_contradictions(x: np.ndarray, prob: np.ndarray) -> np.ndarray:

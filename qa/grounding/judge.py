@@ -9,8 +9,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from qa.grounding.claims import split_claims
-from qa.grounding.verifier import ClaimVerdict, EvidenceSpan
+from qa.grounding.verifier import ClaimChecker, ClaimVerdict, EvidenceSpan
 from qa.prompts import load_prompt, render
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ def locate(quote: str, sources: list[str]) -> EvidenceSpan | None:
     return None
 
 
-class LLMJudge:
+class LLMJudge(ClaimChecker):
     """Asks an OpenAI-compatible chat model for a verdict per claim; scores are the judge's 0–10 / 10."""
 
     def __init__(self, settings: Settings | None = None, threshold: float | None = None, chat_model: Any = None):
@@ -76,13 +75,6 @@ class LLMJudge:
             chat_model = make_chat_model(self.settings)
         self.chat_model = chat_model
         self.template = load_prompt("judge")
-
-    def verify(self, response: str, sources: list[str]) -> list[ClaimVerdict]:
-        spans = split_claims(response)
-        verdicts = self.verify_claims([response[a:b] for a, b in spans], sources)
-        for v, (a, b) in zip(verdicts, spans, strict=True):
-            v.start, v.end = a, b
-        return verdicts
 
     def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
         if not claims:
@@ -107,6 +99,3 @@ class LLMJudge:
             reason = None if supported else str(item.get("reason") or "judged unsupported")
             verdicts.append(ClaimVerdict(claim, 0, len(claim), supported, score, [span] if span else [], reason))
         return verdicts
-
-    def response_score(self, verdicts: list[ClaimVerdict]) -> float:
-        return min((v.score for v in verdicts), default=1.0)

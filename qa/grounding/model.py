@@ -30,8 +30,13 @@ class Logistic:
         return _sigmoid(((x - self.mean) / self.scale) @ self.coef + self.intercept)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "logistic", "mean": self.mean.round(6).tolist(), "scale": self.scale.round(6).tolist(),
-                "coef": self.coef.round(6).tolist(), "intercept": round(float(self.intercept), 6)}
+        return {
+            "kind": "logistic",
+            "mean": self.mean.round(6).tolist(),
+            "scale": self.scale.round(6).tolist(),
+            "coef": self.coef.round(6).tolist(),
+            "intercept": round(float(self.intercept), 6),
+        }
 
 
 @dataclass
@@ -62,8 +67,12 @@ def _leaf(node: Any, row: np.ndarray) -> float:
 
 def model_from_dict(d: dict[str, Any]) -> Logistic | Trees:
     if d["kind"] == "logistic":
-        return Logistic(np.asarray(d["mean"], dtype=np.float64), np.asarray(d["scale"], dtype=np.float64),
-                        np.asarray(d["coef"], dtype=np.float64), float(d["intercept"]))
+        return Logistic(
+            np.asarray(d["mean"], dtype=np.float64),
+            np.asarray(d["scale"], dtype=np.float64),
+            np.asarray(d["coef"], dtype=np.float64),
+            float(d["intercept"]),
+        )
     if d["kind"] == "trees":
         return Trees(float(d["base"]), list(d["trees"]))
     raise ValueError(f"unknown grounding model kind {d['kind']!r}")

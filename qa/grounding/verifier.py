@@ -75,7 +75,25 @@ def shipped_weights() -> Weights:
     return Weights.from_dict(json.loads(WEIGHTS_PATH.read_text(encoding="utf-8")))
 
 
-class GroundingVerifier:
+class ClaimChecker:
+    """What the offline verifier and the LLM judge share: split a response into claims, score it by them."""
+
+    def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
+        raise NotImplementedError
+
+    def verify(self, response: str, sources: list[str]) -> list[ClaimVerdict]:
+        spans = split_claims(response)
+        verdicts = self.verify_claims([response[a:b] for a, b in spans], sources)
+        for v, (a, b) in zip(verdicts, spans, strict=True):
+            v.start, v.end = a, b
+        return verdicts
+
+    def response_score(self, verdicts: list[ClaimVerdict]) -> float:
+        """The weakest claim's score: one unsupported claim makes the whole response unsupported."""
+        return min((v.score for v in verdicts), default=1.0)
+
+
+class GroundingVerifier(ClaimChecker):
     """Checks each claim of a response against source texts; no network, no labels, CPU only."""
 
     def __init__(self, embedder: Embedder, threshold: float | None = None, weights: Weights | None = None) -> None:
@@ -95,24 +113,15 @@ class GroundingVerifier:
 
     # --- public API ------------------------------------------------------------------------------
 
-    def verify(self, response: str, sources: list[str]) -> list[ClaimVerdict]:
-        spans = split_claims(response)
-        verdicts = self.verify_claims([response[a:b] for a, b in spans], sources)
-        for v, (a, b) in zip(verdicts, spans, strict=True):
-            v.start, v.end = a, b
-        return verdicts
-
     def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
         checks = self.check(claims, sources)
         rows = [c.values for c in checks if c is not None]
         probs = iter(self.weights.score(np.stack(rows)) if rows else [])
         index = merge([self._index(s) for s in sources]) if rows else None
-        return [self._verdict(claim, check, float(next(probs)) if check is not None else 1.0, sources, index)
-                for claim, check in zip(claims, checks, strict=True)]
-
-    def response_score(self, verdicts: list[ClaimVerdict]) -> float:
-        """The weakest claim's score: one unsupported claim makes the whole response unsupported."""
-        return min((v.score for v in verdicts), default=1.0)
+        return [
+            self._verdict(claim, check, float(next(probs)) if check is not None else 1.0, sources, index)
+            for claim, check in zip(claims, checks, strict=True)
+        ]
 
     # --- features (also used by eval/fit_grounding.py) -----------------------------------------------
 
@@ -134,8 +143,9 @@ class GroundingVerifier:
 
     # --- internals ----------------------------------------------------------------------------------
 
-    def _verdict(self, claim: str, check: ClaimCheck | None, prob: float, sources: list[str],
-                 index: SourceIndex | None) -> ClaimVerdict:
+    def _verdict(
+        self, claim: str, check: ClaimCheck | None, prob: float, sources: list[str], index: SourceIndex | None
+    ) -> ClaimVerdict:
         if check is None or index is None:
             # Nothing checkable in the claim ("Yes."), or nothing to check it against.
             reason = "no source text" if not any(s.strip() for s in sources) else None
