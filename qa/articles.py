@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from qa.errors import InvalidInput, UnsupportedType
+from qa.injection import strip_html_comments
 from qa.models import ArticleIn
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
@@ -101,6 +102,7 @@ def clean_body(text: str) -> str:
     """Normalise whitespace and drop boilerplate lines; keeps paragraphs separated by one blank line."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").replace("\ufeff", "")
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    text = strip_html_comments(text)  # hidden notes are never article text (and a favourite injection vector)
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
     kept: list[str] = []
     n_content = sum(1 for line in lines if line)

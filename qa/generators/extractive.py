@@ -80,6 +80,8 @@ class ExtractiveGenerator:
         short = short_answer(pool, pool.sentences[:CANDIDATE_SENTENCES], self.min_coverage)
         if short is None and (q.atype in HARD_TYPES or q.named):
             return self._abstain(pool)
+        if short is None and _only_pending(pool, picked):
+            return self._abstain(pool)
         if short is not None:
             # The sentence the short answer comes from leads the answer.
             picked = [s for s in picked if s.key != short.sentence.key]
@@ -187,6 +189,28 @@ class ExtractiveGenerator:
         out = [DraftSentence(text=s.text, spans=[(x.article.id, x.start, x.end) for x in same],
                              score=round(min(score, 1.0), 4)) for s, same, score, _ in bullets]
         return Draft(sentences=out)
+
+
+_PENDING = re.compile(r"\b(?:will|(?:is|are) (?:due|expected|scheduled|set) to|(?:is|are) due (?:in|on|by|next)"
+                      r"|(?:has|have) yet to|not yet)\b", re.IGNORECASE)
+
+
+def _only_pending(pool: Pool, picked: list[Sentence]) -> bool:
+    """Asked what happened ("What did the review conclude?") with a word no retrieved passage uses, and the
+    best passage only says it is still to come ("will be carried out ... findings are due in June")."""
+    q = pool.question
+    if not picked or not q.asks_past:
+        return False
+    seen: set[str] = set()
+    for s in pool.sentences:
+        seen |= s.terms
+    for text in pool.articles.values():
+        seen |= text.title_terms
+    if not q.attribute_terms - seen:
+        return False
+    lead = picked[0]
+    following = pool.articles[lead.article.id].following(lead)
+    return any(_PENDING.search(s.text) for s in (lead, following) if s is not None)
 
 
 def _next_sentence(pool: Pool, s: Sentence) -> Sentence | None:

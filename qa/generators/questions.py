@@ -56,6 +56,10 @@ _PRONOUNS = wordset("this that these those it its he she his her they their them
 _VERBS = wordset("saw won win wins said says say made make makes took take became become got get gets hit led set sold "
     "lost bought left brought plan plans will would could should can may might is are was were")
 _NUMBER_WORDS = wordset("two three four five six seven eight nine ten")
+_HOW_ADJ = re.compile(r"\bhow\s+(?:much|many|large|big|long|old|far|tall|high|fast|deep|heavy|wide|soon|often)\b")
+_WH_TERMS = frozenset(term(w) for w in WH)
+_PAST_AUX = re.compile(r"\b(?:did|has|have|had)\b")
+_MODAL_AUX = re.compile(r"\b(?:will|would|could|can|may|might|should|must|shall)\b")
 _REASON = re.compile(r"\b(why|what caused|for what reason|what (?:was|is|were) the (?:reason|cause))\b")
 
 
@@ -77,6 +81,19 @@ class Question:
     @property
     def is_why(self) -> bool:
         return self.atype == "reason"
+
+    @property
+    def attribute_terms(self) -> set[str]:
+        """The clause's plain content words, without its names/numbers and the wh-phrase ("how much", "how
+        large"): what is asked ABOUT ("raise fares", "cost to build", "fine ... impose")."""
+        clause = _HOW_ADJ.sub(" ", normalize(_clause(self.text)))
+        return {t for t in terms(clause) if t not in self.proper_terms and t not in _WH_TERMS}
+
+    @property
+    def asks_past(self) -> bool:
+        """Asked about what happened ("did", "has"), not what might or will ("could", "will")."""
+        clause = normalize(_clause(self.text))
+        return bool(_PAST_AUX.search(clause)) and not _MODAL_AUX.search(clause)
 
 
 def _clause(text: str) -> str:

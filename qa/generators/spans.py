@@ -42,6 +42,8 @@ _MONTH_START = re.compile(rf"^(?:{_MONTH}|{_DAY})\b")
 _EARLIER = re.compile(r"\b(?:up|down) from(?: the| an? )?\s*$|\b(?:compared with|from an earlier|previously|earlier estimate of"
                       r"|originally)(?: the| an?)?\s*$", re.IGNORECASE)
 _EARLIER_ASKED = re.compile(r"\b(?:first|originally|initially|earlier|before|previous(?:ly)?|at first)\b", re.IGNORECASE)
+_POSSIBLE = re.compile(r"\b(?:can|could|may|might)\b", re.IGNORECASE)  # a possibility, not a fact
+_FIGURES = ("money", "percent", "number", "measure")
 _MODAL = re.compile(r"\b(?:can|could|may|might|would|if|up to|as much as)\b", re.IGNORECASE)
 ORG_HEADS = wordset("company companies firm firms business airline airlines automaker carrier manufacturer maker retailer chain "
     "group organization organisation network platform service brand bank lender insurer startup publisher "
@@ -59,6 +61,7 @@ ROLE_NAME_MISSING = 0.3  # ... when the name is what the role belongs to ("the m
 NUMBER_MISSING = 0.7  # ... per figure or year (often left out: "the deal, expected to close next year")
 AGREEMENT = 0.25  # how much each further passage naming the same candidate adds (diminishing)
 ALIGN_WEIGHT = 0.5
+ATTRIBUTE_SHARE = 0.6  # a figure's sentence must name this share of the asked-about words the best passage names
 _TITLE_HEADS = wordset("show series movie film song album book play game musical novel")
 _COMMON_STARTS = wordset("the a an but and in on at as after before when while if last this that its")
 
@@ -267,6 +270,12 @@ def _alignment(c: Candidate, question: Question, weights: dict[str, float], wind
     return min(1.0, got / total)
 
 
+def _share(wanted: set[str], have: frozenset[str], weights: dict[str, float]) -> float:
+    """Weighted share of ``wanted`` found in ``have`` (words without a weight count 1)."""
+    total = sum(weights.get(t, 1.0) for t in wanted)
+    return sum(weights.get(t, 1.0) for t in wanted if t in have) / total if total else 1.0
+
+
 def short_answer(pool: Pool, sentences: list[Sentence], min_coverage: float, threshold: float = 0.25) -> Candidate | None:
     """The best typed candidate from ``sentences``, or ``None`` when the question has no short answer type
     or no candidate is good enough. A candidate's score adds up over the sentences that hold it (with
@@ -280,6 +289,10 @@ def short_answer(pool: Pool, sentences: list[Sentence], min_coverage: float, thr
     # Names and figures of the question itself ("the mayor of Eastleigh Cross", "in 2026") should stand in or
     # around the passage an answer comes from; otherwise it is probably about something else.
     pinned = set(question.focus_terms) & question.proper_terms
+    # What the asked-for figure measures ("raise fares"): a figure answers only from a sentence naming its unit ("how
+    # many titles") or about as much of it as the passage that names most of it.
+    attribute = question.attribute_terms
+    best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
         if s.coverage < min_coverage:
@@ -302,7 +315,15 @@ def short_answer(pool: Pool, sentences: list[Sentence], min_coverage: float, thr
                     and not _EARLIER_ASKED.search(question.text):
                 c.score *= 0.5  # "up from the 38,000 announced earlier": the old figure, not the current one
             if _MODAL.search(s.text[: c.start - s.start]) and not _MODAL.search(question.text):
+                if c.kind in _FIGURES and question.asks_past and _POSSIBLE.search(s.text[: c.start - s.start]):
+                    continue  # "how large a fine did it impose?" -- "it can fine up to $2 million": not what happened
                 c.score *= 0.6  # "can fine up to $2 million if ..." is a possibility, not what happened
+            if c.kind in _FIGURES and question.atype in ("count", "quantity") and attribute \
+                    and question.head not in s.terms \
+                    and _share(attribute, s.terms, pool.weights) < ATTRIBUTE_SHARE * best_attribute:
+                # A figure of something else: "raised its pay offer to 6 percent" does not answer "by how much will
+                # it raise fares", which another passage speaks of ("would not raise fares this year").
+                continue
             missing = pinned - context
             names = sum(1 for t in missing if not t[:1].isdigit())
             name_factor = ROLE_NAME_MISSING if question.role_of else NAME_MISSING
