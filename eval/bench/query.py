@@ -9,6 +9,7 @@ Every question carries its ``today`` date, as RealTimeQA's do, so retrieval appl
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import tempfile
 import time
@@ -52,25 +53,22 @@ def measure_inprocess(data_dir: str, qs: list[Question], n: int) -> dict[str, An
     from qa.service import NewsQA
 
     svc = NewsQA(Settings(data_dir=Path(data_dir)))
-    it = iter(qs * (n // len(qs) + 2))
+    it = itertools.cycle(qs)
     result: dict[str, Any] = {"stats": svc.stats()}
     search = _timed(lambda: svc.search((q := next(it)).text, today=q.today), WARMUP + n)[WARMUP:]
     result["search"] = percentiles(search)
     # The same questions without their date: no Chroma metadata filter, to show what the date filter costs.
     undated = _timed(lambda: svc.search(next(it).text), n)
     result["search_undated"] = percentiles(undated)
-    if hasattr(svc, "ask"):
-        ask = _timed(lambda: svc.ask((q := next(it)).text, today=q.today, generator="extractive"), WARMUP + n)
-        result["ask"] = percentiles(ask[WARMUP:])
-    else:
-        result["ask"] = None  # NewsQA.ask not in this checkout yet
+    ask = _timed(lambda: svc.ask((q := next(it)).text, today=q.today, generator="extractive"), WARMUP + n)
+    result["ask"] = percentiles(ask[WARMUP:])
     result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
 def _http_route(client: httpx.Client, route: str, qs: list[Question], n: int) -> dict[str, Any]:
     errors: list[str] = []
-    it = iter(qs * (n // len(qs) + 2))
+    it = itertools.cycle(qs)
 
     def call() -> None:
         q = next(it)
@@ -90,8 +88,15 @@ def measure_http(url: str, qs: list[Question], n: int) -> dict[str, Any]:
         return {route: _http_route(client, route, qs, n) for route in ("search", "ask")}
 
 
-def run(quick: bool = False, sizes: list[int] | None = None, queries: int | None = None, corpus: str = "auto",
-        cache_dir: Path | None = None, plot: Path | None = None, data_dir: Path | None = None) -> dict[str, Any]:
+def run(
+    quick: bool = False,
+    sizes: list[int] | None = None,
+    queries: int | None = None,
+    corpus: str = "auto",
+    cache_dir: Path | None = None,
+    plot: Path | None = None,
+    data_dir: Path | None = None,
+) -> dict[str, Any]:
     from eval.bench.common import OUT_DIR
 
     sizes = sorted(sizes or (QUICK_SIZES if quick else SIZES))
@@ -113,9 +118,19 @@ def run(quick: bool = False, sizes: list[int] | None = None, queries: int | None
             with qa_serve(data_dir) as server:
                 http = measure_http(server.url, qs, n)
                 http["server_memory_mb"] = server.memory_mb()
-            rows.append({"size": size, "build": built, "build_s": build_s, "inprocess": local, "http": http,
-                         "disk_mb": {"sqlite": dir_mb(data_dir) - dir_mb(data_dir / "chroma"),
-                                     "chroma": dir_mb(data_dir / "chroma")}})
+            rows.append(
+                {
+                    "size": size,
+                    "build": built,
+                    "build_s": build_s,
+                    "inprocess": local,
+                    "http": http,
+                    "disk_mb": {
+                        "sqlite": dir_mb(data_dir) - dir_mb(data_dir / "chroma"),
+                        "chroma": dir_mb(data_dir / "chroma"),
+                    },
+                }
+            )
     result: dict[str, Any] = {"corpus": corpus_name(corpus), "queries_per_size": n, "rows": rows}
     result["memory"] = per_vector_memory(rows)
     if plot is not None and rows:
@@ -136,8 +151,11 @@ def per_vector_memory(rows: list[dict[str, Any]]) -> dict[str, float] | None:
     mem_a = a["http"]["server_memory_mb"].get("peak_rss_mb", float("nan"))
     mem_b = b["http"]["server_memory_mb"].get("peak_rss_mb", float("nan"))
     disk = sum(b["disk_mb"].values()) - sum(a["disk_mb"].values())
-    return {"rss_bytes_per_chunk": (mem_b - mem_a) * 2**20 / dv, "disk_bytes_per_chunk": disk * 1e6 / dv,
-            "server_base_mb": mem_a}
+    return {
+        "rss_bytes_per_chunk": (mem_b - mem_a) * 2**20 / dv,
+        "disk_bytes_per_chunk": disk * 1e6 / dv,
+        "server_base_mb": mem_a,
+    }
 
 
 def draw(rows: list[dict[str, Any]], path: Path) -> Path:
@@ -148,10 +166,12 @@ def draw(rows: list[dict[str, Any]], path: Path) -> Path:
 
     x = [r["build"]["chunks"] for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    series = [("in-process search", lambda r: r["inprocess"]["search"]),
-              ("in-process ask", lambda r: r["inprocess"]["ask"]),
-              ("HTTP /v1/search", lambda r: r["http"]["search"]),
-              ("HTTP /v1/ask", lambda r: r["http"]["ask"])]
+    series = [
+        ("in-process search", lambda r: r["inprocess"]["search"]),
+        ("in-process ask", lambda r: r["inprocess"]["ask"]),
+        ("HTTP /v1/search", lambda r: r["http"]["search"]),
+        ("HTTP /v1/ask", lambda r: r["http"]["ask"]),
+    ]
     for label, get in series:
         if any(get(r) is None for r in rows):
             continue
@@ -160,8 +180,13 @@ def draw(rows: list[dict[str, Any]], path: Path) -> Path:
     for target, label in ((TARGET_P50_MS, "/v1/ask target p50"), (TARGET_P95_MS, "/v1/ask target p95")):
         ax.axhline(target, color="grey", lw=0.8, ls=":")
         ax.annotate(label, (x[0], target), fontsize=7, color="grey", va="bottom")
-    ax.set(xscale="log", yscale="log", xlabel="corpus size (chunks)", ylabel="latency (ms)",
-           title="Query latency vs corpus size (sequential requests)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="corpus size (chunks)",
+        ylabel="latency (ms)",
+        title="Query latency vs corpus size (sequential requests)",
+    )
     ax.legend(fontsize=7, ncol=2)
     ax.grid(True, which="both", alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,14 +197,18 @@ def draw(rows: list[dict[str, Any]], path: Path) -> Path:
 
 
 def report(r: dict[str, Any]) -> list[str]:
-    lines = [f"QUERY  {r['corpus']} questions with their dates, {r['queries_per_size']} sequential requests per "
-             "path and size (latencies in ms)"]
+    lines = [
+        f"QUERY  {r['corpus']} questions with their dates, {r['queries_per_size']} sequential requests per "
+        "path and size (latencies in ms)"
+    ]
     for row in r["rows"]:
         b, local, http = row["build"], row["inprocess"], row["http"]
         mem = http["server_memory_mb"]
-        lines.append(f"  {b['chunks']:>7,} chunks / {b['articles']:>6,} articles ({b['synthetic_articles']:,} synthetic)"
-                     f"   server peak RSS {mem.get('peak_rss_mb', float('nan')):.0f} MB, in-process "
-                     f"{local['peak_rss_mb']:.0f} MB, disk {sum(row['disk_mb'].values()):.0f} MB")
+        lines.append(
+            f"  {b['chunks']:>7,} chunks / {b['articles']:>6,} articles ({b['synthetic_articles']:,} synthetic)"
+            f"   server peak RSS {mem.get('peak_rss_mb', float('nan')):.0f} MB, in-process "
+            f"{local['peak_rss_mb']:.0f} MB, disk {sum(row['disk_mb'].values()):.0f} MB"
+        )
         lines.append(f"    search  in-process  {fmt_pct(local['search'])}")
         lines.append(f"    (undated, no filter) {fmt_pct(local['search_undated'])}")
         ask = local["ask"]
@@ -190,14 +219,18 @@ def report(r: dict[str, Any]) -> list[str]:
             lines.append(f"    {route:<7} HTTP        {fmt_pct(h)}{err}")
     mem = r.get("memory")
     if mem:
-        lines.append(f"  memory per chunk (marginal, server peak RSS): {mem['rss_bytes_per_chunk']:,.0f} B; "
-                     f"disk per chunk: {mem['disk_bytes_per_chunk']:,.0f} B")
+        lines.append(
+            f"  memory per chunk (marginal, server peak RSS): {mem['rss_bytes_per_chunk']:,.0f} B; "
+            f"disk per chunk: {mem['disk_bytes_per_chunk']:,.0f} B"
+        )
     last = r["rows"][-1]
     h = last["http"]["ask"]
     label = "target" if last["build"]["articles"] >= TARGET_ARTICLES else "target (corpus below 10k articles)"
     ok = h["errors"] == 0 and h["p50"] <= TARGET_P50_MS and h["p95"] <= TARGET_P95_MS
-    lines.append(f"{label}: /v1/ask at {last['build']['articles']:,} articles p50 {h['p50']:.1f} ms (<= {TARGET_P50_MS:.0f}), "
-                 f"p95 {h['p95']:.1f} ms (<= {TARGET_P95_MS:.0f})  {'OK' if ok else 'BELOW'}")
+    lines.append(
+        f"{label}: /v1/ask at {last['build']['articles']:,} articles p50 {h['p50']:.1f} ms (<= {TARGET_P50_MS:.0f}), "
+        f"p95 {h['p95']:.1f} ms (<= {TARGET_P95_MS:.0f})  {'OK' if ok else 'BELOW'}"
+    )
     if "plot" in r:
         lines.append(f"  plot: {r['plot']}")
     return lines
@@ -207,14 +240,18 @@ def markdown(r: dict[str, Any]) -> list[str]:
     def cell(p: dict[str, float] | None) -> str:
         return "n/a" if p is None else f"{p['p50']:.0f} / {p['p95']:.0f} / {p['p99']:.0f}"
 
-    lines = ["| chunks | articles | search in-process | `/v1/search` | ask in-process | `/v1/ask` | server peak RSS | disk |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| chunks | articles | search in-process | `/v1/search` | ask in-process | `/v1/ask` | server peak RSS | disk |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for row in r["rows"]:
         b, local, http = row["build"], row["inprocess"], row["http"]
-        lines.append(f"| {b['chunks']:,} | {b['articles']:,} | {cell(local['search'])} | {cell(http['search'])} | "
-                     f"{cell(local['ask'])} | {cell(http['ask'])} | "
-                     f"{http['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB | "
-                     f"{sum(row['disk_mb'].values()):.0f} MB |")
+        lines.append(
+            f"| {b['chunks']:,} | {b['articles']:,} | {cell(local['search'])} | {cell(http['search'])} | "
+            f"{cell(local['ask'])} | {cell(http['ask'])} | "
+            f"{http['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB | "
+            f"{sum(row['disk_mb'].values()):.0f} MB |"
+        )
     lines.append("")
     lines.append("Latencies in ms as p50 / p95 / p99, sequential requests, questions with their dates.")
     return lines
