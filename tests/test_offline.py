@@ -61,3 +61,31 @@ def test_pipeline_runs_in_a_network_namespace_without_network(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)[0]["text"]
+
+
+def test_service_without_llm_opens_no_outbound_connection(tmp_path: Path) -> None:
+    """The HTTP service on the embedded default: load, ingest, ask, brief, search — nothing leaves the machine."""
+    import httpx
+
+    from tests.servers import free_port, stop, wait_http
+
+    log = tmp_path / "attempts.log"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env["NETGUARD_LOG"] = str(log)
+    args = ["serve", "--load-demo", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    out = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-c", GUARDED, *args], cwd=ROOT, env=env, stdout=out, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/healthz", timeout=240, proc=proc)
+        article = {"title": "Ferry note", "body": "The harbour office logged 41 ferry crossings on Sunday."}
+        assert httpx.post(f"{base}/v1/articles", json=article, timeout=120).status_code == 201
+        ask = httpx.post(f"{base}/v1/ask", json={"question": "How many ferry crossings were logged?"}, timeout=120)
+        assert ask.status_code == 200 and ask.json()["citations"]
+        assert httpx.post(f"{base}/v1/briefings", json={"topic": "rail strike"}, timeout=120).status_code == 200
+        assert httpx.post(f"{base}/v1/search", json={"question": "battery recall"}, timeout=120).status_code == 200
+    finally:
+        stop(proc)
+        out.close()
+    assert not log.exists(), f"outbound connections were attempted: {log.read_text()}"
