@@ -190,7 +190,9 @@ class AskRequest(ApiModel):
     k: Passages | None = Field(None, description="Passages to retrieve (default QA_K).")
     filters: FiltersIn | None = None
     generator: GeneratorName | None = Field(None, description="Default QA_GENERATOR (extractive).")
-    stream: bool = Field(False, strict=True, description="Stream Server-Sent Events (same as `Accept: text/event-stream`).")
+    stream: bool = Field(
+        False, strict=True, description="Stream Server-Sent Events (same as `Accept: text/event-stream`)."
+    )
 
     model_config = ConfigDict(
         extra="forbid",

@@ -22,9 +22,7 @@ from qa.errors import QAError
 eval_app = typer.Typer(help="Evaluate retrieval, answers and grounding on QA datasets.", no_args_is_help=True)
 
 Questions = Annotated[Path, typer.Option("--questions", exists=True, dir_okay=False, help="QA JSONL file.")]
-Articles = Annotated[
-    list[Path], typer.Option("--articles", exists=True, help="Articles file or folder (repeatable).")
-]
+Articles = Annotated[list[Path], typer.Option("--articles", exists=True, help="Articles file or folder (repeatable).")]
 # Own consoles rather than qa.cli's: qa.cli mounts this app, so importing from it would be circular.
 console = Console(stderr=True)
 # Piped output (CI logs, files) gets room for the wide tables instead of rich's 80-column default.
@@ -43,8 +41,13 @@ FailUnder = Annotated[
 
 @contextmanager
 def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn()]
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
@@ -137,7 +140,11 @@ def print_overall(title: str, overall: dict[str, Any], by_type: dict[str, dict[s
 
 
 def finish(
-    result: dict[str, Any], overall: dict[str, Any], spec: ReportSpec, json_out: Path | None, report: Path | None,
+    result: dict[str, Any],
+    overall: dict[str, Any],
+    spec: ReportSpec,
+    json_out: Path | None,
+    report: Path | None,
     gates: dict[str, float],
 ) -> None:
     """Write the JSON and the report, then apply the gates (exit 1 when one fails)."""
@@ -198,8 +205,11 @@ def qa_command(
     except QAError as exc:  # e.g. --generator llm without an endpoint configured
         console.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(2) from None
-    result["dataset"] = {"questions": str(questions), "articles": [str(a) for a in articles],
-                         "n_articles": len(corpus.records)}
+    result["dataset"] = {
+        "questions": str(questions),
+        "articles": [str(a) for a in articles],
+        "n_articles": len(corpus.records),
+    }
     print_overall(f"QA eval: {questions.name} ({len(items)} questions)", result["overall"], result["by_type"])
     if "briefings" in result:
         print_overall("Briefings", result["briefings"]["overall"], {})

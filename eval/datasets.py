@@ -88,10 +88,16 @@ def _native(obj: dict[str, Any], by_file: dict[str, list[str]]) -> QAItem:
             raise ValueError(f"item {obj.get('id')}: no ingested article file named {stem!r}")
         ids.extend(by_file[stem])
     return QAItem(
-        id=str(obj["id"]), question=obj["question"], today=_day(obj.get("today")), answers=answers,
-        answerable=bool(obj.get("answerable", bool(answers))), evidence=_strings(obj.get("evidence")),
-        article_ids=list(dict.fromkeys(ids)), type=obj.get("type"),
-        choices=_strings(obj.get("choices")), choice_index=[int(i) for i in obj.get("choice_index") or []],
+        id=str(obj["id"]),
+        question=obj["question"],
+        today=_day(obj.get("today")),
+        answers=answers,
+        answerable=bool(obj.get("answerable", bool(answers))),
+        evidence=_strings(obj.get("evidence")),
+        article_ids=list(dict.fromkeys(ids)),
+        type=obj.get("type"),
+        choices=_strings(obj.get("choices")),
+        choice_index=[int(i) for i in obj.get("choice_index") or []],
     )
 
 
@@ -100,19 +106,29 @@ def _realtimeqa(obj: dict[str, Any]) -> QAItem:
     evidence = [e["sentence"] for e in obj.get("evidence_in_article_auto") or [] if e.get("sentence")]
     n = obj.get("n_articles") or len(obj.get("article_ids") or [])
     return QAItem(
-        id=str(obj["id"]), question=obj["question"], today=_day(obj.get("question_date")), answers=answers,
-        answerable=True, evidence=evidence, article_ids=_strings(obj.get("article_ids")),
+        id=str(obj["id"]),
+        question=obj["question"],
+        today=_day(obj.get("question_date")),
+        answers=answers,
+        answerable=True,
+        evidence=evidence,
+        article_ids=_strings(obj.get("article_ids")),
         type="multi-article" if n > 1 else "single-article",
-        choices=_strings(obj.get("answer_choices")), choice_index=[int(i) for i in obj.get("answer_index") or []],
+        choices=_strings(obj.get("answer_choices")),
+        choice_index=[int(i) for i in obj.get("answer_index") or []],
     )
 
 
 def _multihop(obj: dict[str, Any]) -> QAItem:
     unanswerable = obj.get("question_type") == _MULTIHOP_NULL
     return QAItem(
-        id=str(obj["id"]), question=obj["question"], answers=[] if unanswerable else _strings(obj.get("answer")),
-        answerable=not unanswerable, evidence=_strings(obj.get("evidence")),
-        article_ids=_strings(obj.get("article_ids")), type=obj.get("question_type"),
+        id=str(obj["id"]),
+        question=obj["question"],
+        answers=[] if unanswerable else _strings(obj.get("answer")),
+        answerable=not unanswerable,
+        evidence=_strings(obj.get("evidence")),
+        article_ids=_strings(obj.get("article_ids")),
+        type=obj.get("question_type"),
     )
 
 
@@ -148,8 +164,11 @@ def load_briefings(path: Path, corpus: Corpus | None = None) -> list[BriefingCas
         ids += [i for stem in _strings(obj.get("article_files")) for i in by_file.get(stem, [])]
         cases.append(
             BriefingCase(
-                id=str(obj["id"]), topic=obj.get("topic"), article_ids=list(dict.fromkeys(ids)),
-                since=_day(obj.get("since")), until=_day(obj.get("until")),
+                id=str(obj["id"]),
+                topic=obj.get("topic"),
+                article_ids=list(dict.fromkeys(ids)),
+                since=_day(obj.get("since")),
+                until=_day(obj.get("until")),
                 key_sentences=_strings(obj.get("key_sentences")),
             )
         )

@@ -125,15 +125,22 @@ def _grow(x: np.ndarray, g: np.ndarray, h: np.ndarray, rows: np.ndarray, depth: 
             right = rows[values > t]
             if len(left) < TREE_MIN_LEAF or len(right) < TREE_MIN_LEAF:
                 continue
-            gain = (g[left].sum() ** 2 / (h[left].sum() + TREE_LAMBDA)
-                    + g[right].sum() ** 2 / (h[right].sum() + TREE_LAMBDA) - parent)
+            gain = (
+                g[left].sum() ** 2 / (h[left].sum() + TREE_LAMBDA)
+                + g[right].sum() ** 2 / (h[right].sum() + TREE_LAMBDA)
+                - parent
+            )
             if best is None or gain > best[0]:
                 best = (gain, f, float(t))
     if best is None or best[0] <= 1e-6:
         return round(leaf, 6)
     _, f, t = best
-    return [f, round(t, 6), _grow(x, g, h, rows[x[rows, f] <= t], depth - 1),
-            _grow(x, g, h, rows[x[rows, f] > t], depth - 1)]
+    return [
+        f,
+        round(t, 6),
+        _grow(x, g, h, rows[x[rows, f] <= t], depth - 1),
+        _grow(x, g, h, rows[x[rows, f] > t], depth - 1),
+    ]
 
 
 def fit_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Trees:
@@ -179,8 +186,11 @@ def training_rows(docs: list[Doc], model: Model | None) -> tuple[np.ndarray, np.
         else:
             # Only "some claim is unsupported" is known: take the one the model finds weakest (or, before
             # there is a model, the one with the lowest local coverage).
-            weakest = (int(np.argmin(score(model, d.x))) if model is not None
-                       else int(np.argmin(d.x[:, FEATURES.index("coverage_local")])))
+            weakest = (
+                int(np.argmin(score(model, d.x)))
+                if model is not None
+                else int(np.argmin(d.x[:, FEATURES.index("coverage_local")]))
+            )
             rows, labels = [weakest], [False]
         for r, lab in zip(rows, labels, strict=True):
             xs.append(d.x[r])
@@ -269,13 +279,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--cache", type=Path, default=ROOT / "out" / "grounding_features.pkl",
-                        help="features cache (delete it after changing the features)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=ROOT / "out" / "grounding_features.pkl",
+        help="features cache (delete it after changing the features)",
+    )
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--no-write", action="store_true", help="only print the cross-fitted figures")
     parser.add_argument("--model", choices=sorted(FITTERS), default="logistic")
-    parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS), default=sorted(DATASETS),
-                        help="a subset, for quick experiments (implies --no-write)")
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=sorted(DATASETS),
+        default=sorted(DATASETS),
+        help="a subset, for quick experiments (implies --no-write)",
+    )
     args = parser.parse_args()
 
     KIND = args.model
@@ -291,13 +310,20 @@ def main() -> None:
     print("threshold:", round(threshold, 4))
     if args.no_write or len(args.datasets) < len(DATASETS):
         return
-    args.out.write_text(json.dumps({
-        "features": list(FEATURES),
-        "model": model.to_dict(),
-        "threshold": round(threshold, 4),
-        "fitted_on": "SummEdits-news (422) + QAGS CNN/DM+XSum (474), all records; see eval/fit_grounding.py",
-        "figures": figures,
-    }, indent=2) + "\n", encoding="utf-8")
+    args.out.write_text(
+        json.dumps(
+            {
+                "features": list(FEATURES),
+                "model": model.to_dict(),
+                "threshold": round(threshold, 4),
+                "fitted_on": "SummEdits-news (422) + QAGS CNN/DM+XSum (474), all records; see eval/fit_grounding.py",
+                "figures": figures,
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {args.out}")
 
 

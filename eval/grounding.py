@@ -53,8 +53,9 @@ def load_records(path: Path) -> list[GroundingRecord]:
             if raw.get("label") not in LABELS:
                 raise ValueError(f"{path}:{lineno}: label must be one of {LABELS}, got {raw.get('label')!r}")
             spans = [(int(s["start"]), int(s["end"])) for s in raw.get("spans") or []]
-            records.append(GroundingRecord(str(raw.get("id", lineno)), raw["source_text"], raw["response"],
-                                           raw["label"], spans))
+            records.append(
+                GroundingRecord(str(raw.get("id", lineno)), raw["source_text"], raw["response"], raw["label"], spans)
+            )
     return records
 
 
@@ -130,14 +131,18 @@ def run_grounding_eval(
         score = verifier.response_score(verdicts)
         all_verdicts.append(verdicts)
         scores.append(score)
-        per_item.append({
-            "id": record.id,
-            "label": record.label,
-            "score": score,
-            "predicted": "hallucinated" if score < verifier.threshold else "supported",
-            "claims": [{"start": v.start, "end": v.end, "supported": v.supported, "score": v.score,
-                        "reason": v.reason} for v in verdicts],
-        })
+        per_item.append(
+            {
+                "id": record.id,
+                "label": record.label,
+                "score": score,
+                "predicted": "hallucinated" if score < verifier.threshold else "supported",
+                "claims": [
+                    {"start": v.start, "end": v.end, "supported": v.supported, "score": v.score, "reason": v.reason}
+                    for v in verdicts
+                ],
+            }
+        )
         if progress is not None:
             progress(i + 1, len(records))
     elapsed = time.perf_counter() - started

@@ -15,17 +15,42 @@ from typing import Any
 
 # Overall keys that are rates in [0, 1] and go into the bar chart (counts and latencies do not).
 RATE_KEYS = (
-    "hit_at_1", "hit_at_5", "mrr", "exact_match", "f1", "answer_in_response", "mc_accuracy",
-    "abstention_precision", "abstention_recall", "citation_validity", "faithfulness",
-    "briefing_supported_rate", "briefing_coverage",
-    "balanced_accuracy", "f1_hallucinated", "precision", "recall", "roc_auc", "span_f1",
+    "hit_at_1",
+    "hit_at_5",
+    "mrr",
+    "exact_match",
+    "f1",
+    "answer_in_response",
+    "mc_accuracy",
+    "abstention_precision",
+    "abstention_recall",
+    "citation_validity",
+    "faithfulness",
+    "briefing_supported_rate",
+    "briefing_coverage",
+    "balanced_accuracy",
+    "f1_hallucinated",
+    "precision",
+    "recall",
+    "roc_auc",
+    "span_f1",
 )
 # "accuracy" is answer-in-response on answerable items and abstention on unanswerable ones (MultiHop-RAG style).
 GROUP_KEYS = ("hit_at_5", "f1", "accuracy", "mc_accuracy", "faithfulness")
 
 TYPE_TABLE_KEYS = (
-    "n", "hit_at_5", "mrr", "exact_match", "f1", "answer_in_response", "accuracy", "mc_accuracy",
-    "abstention_recall", "faithfulness", "citation_validity", "p50_latency_ms",
+    "n",
+    "hit_at_5",
+    "mrr",
+    "exact_match",
+    "f1",
+    "answer_in_response",
+    "accuracy",
+    "mc_accuracy",
+    "abstention_recall",
+    "faithfulness",
+    "citation_validity",
+    "p50_latency_ms",
 )
 
 
@@ -66,6 +91,7 @@ def fmt(value: Any) -> str:
 
 # --- specs ---------------------------------------------------------------------------------------------
 
+
 def qa_overall(result: dict[str, Any]) -> dict[str, Any]:
     """The QA figures with the briefing ones folded in as ``briefing_<key>`` (reports and gates use this)."""
     briefing = (result.get("briefings") or {}).get("overall", {})
@@ -80,9 +106,16 @@ def qa_spec(result: dict[str, Any], title: str = "QA eval") -> ReportSpec:
         "latency_ms": [i["latency_ms"] for i in items if _num(i.get("latency_ms"))],
     }
     failures = [
-        {"id": i["id"], "type": i.get("type"), "question": i["question"], "gold": "; ".join(i.get("gold") or []),
-         "answer": i.get("answer", ""), "why": ", ".join(i.get("failed", []))}
-        for i in items if i.get("failed")
+        {
+            "id": i["id"],
+            "type": i.get("type"),
+            "question": i["question"],
+            "gold": "; ".join(i.get("gold") or []),
+            "answer": i.get("answer", ""),
+            "why": ", ".join(i.get("failed", [])),
+        }
+        for i in items
+        if i.get("failed")
     ]
     return ReportSpec(title, qa_overall(result), result.get("by_type", {}), dists, failures, result.get("notes", []))
 
@@ -96,7 +129,8 @@ def grounding_spec(result: dict[str, Any], title: str = "Grounding eval") -> Rep
     }
     failures = [
         {"id": i["id"], "label": i["label"], "predicted": i["predicted"], "score": i["score"]}
-        for i in items if i.get("predicted") != i.get("label")
+        for i in items
+        if i.get("predicted") != i.get("label")
     ]
     return ReportSpec(title, overall, {}, dists, failures)
 
@@ -106,6 +140,7 @@ def _num(value: Any) -> bool:
 
 
 # --- plots ---------------------------------------------------------------------------------------------
+
 
 def plot(spec: ReportSpec, out_dir: Path) -> list[str]:
     """PNG files written into ``out_dir``; names relative to it."""
@@ -160,6 +195,7 @@ def _save(fig: Any, out_dir: Path, name: str) -> str:
 
 # --- documents -----------------------------------------------------------------------------------------
 
+
 def _table(header: list[str], rows: list[list[Any]]) -> list[list[str]]:
     return [header, *[[fmt(c) for c in r] for r in rows]]
 
@@ -169,12 +205,20 @@ def tables(spec: ReportSpec) -> list[tuple[str, list[list[str]]]]:
     if spec.groups:
         present = {k for g in spec.groups.values() for k in g}
         keys = [k for k in TYPE_TABLE_KEYS if k in present] or sorted(present)
-        out.append(("By question type", _table(["type", *keys], [[t, *(g.get(k) for k in keys)]
-                                                                   for t, g in spec.groups.items()])))
+        out.append(
+            (
+                "By question type",
+                _table(["type", *keys], [[t, *(g.get(k) for k in keys)] for t, g in spec.groups.items()]),
+            )
+        )
     if spec.failures:
         cols = list(spec.failures[0])
-        out.append((f"Failing items ({len(spec.failures)})",
-                    _table(cols, [[str(f.get(c, ""))[:300] for c in cols] for f in spec.failures])))
+        out.append(
+            (
+                f"Failing items ({len(spec.failures)})",
+                _table(cols, [[str(f.get(c, ""))[:300] for c in cols] for f in spec.failures]),
+            )
+        )
     return out
 
 
@@ -190,11 +234,14 @@ def markdown(spec: ReportSpec, images: list[str]) -> str:
 
 def html_doc(spec: ReportSpec, images: list[str]) -> str:
     e = html.escape
-    parts = [f"<!doctype html><meta charset='utf-8'><title>{e(spec.title)}</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}</style>",
-             f"<h1>{e(spec.title)}</h1>", *(f"<p>{e(n)}</p>" for n in spec.notes),
-             *(f"<img src='{e(name)}' alt='{e(name)}'>" for name in images)]
+    parts = [
+        f"<!doctype html><meta charset='utf-8'><title>{e(spec.title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;font-size:13px;vertical-align:top}</style>",
+        f"<h1>{e(spec.title)}</h1>",
+        *(f"<p>{e(n)}</p>" for n in spec.notes),
+        *(f"<img src='{e(name)}' alt='{e(name)}'>" for name in images),
+    ]
     for heading, rows in tables(spec):
         head = "".join(f"<th>{e(c)}</th>" for c in rows[0])
         body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows[1:])

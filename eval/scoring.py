@@ -71,25 +71,38 @@ def qa_item_row(
     quotes = [c.quote for c, ok in zip(cites, valid, strict=True) if ok]
     faith, flags = faithfulness(verifier, claims, sources + quotes, quotes)
     row: dict[str, Any] = {
-        "id": item.id, "type": item.type or "all", "question": item.question, "today": item.today,
-        "gold": item.answers, "answerable": item.answerable, "abstained": abstained,
-        "answer": answer.answer, "short_answer": answer.short_answer, "latency_ms": latency_ms,
+        "id": item.id,
+        "type": item.type or "all",
+        "question": item.question,
+        "today": item.today,
+        "gold": item.answers,
+        "answerable": item.answerable,
+        "abstained": abstained,
+        "answer": answer.answer,
+        "short_answer": answer.short_answer,
+        "latency_ms": latency_ms,
         # Unanswerable items may name the article they are "closest to": that is no retrieval target.
         "retrieval_scored": item.answerable and bool(item.article_ids),
         "rank": m.first_relevant_rank(ranked, item.article_ids) if item.answerable else None,
         "evidence_recall": m.evidence_recall(item.evidence, sources),
-        "citations_valid": valid, "faithfulness": faith, "sentence_supported": flags,
+        "citations_valid": valid,
+        "faithfulness": faith,
+        "sentence_supported": flags,
     }
     if item.answerable:
         predicted = answer.short_answer or answer.answer
         row |= {
-            "exact_match": m.exact_match(predicted, item.answers), "f1": m.token_f1(predicted, item.answers),
+            "exact_match": m.exact_match(predicted, item.answers),
+            "f1": m.token_f1(predicted, item.answers),
             "answer_in_response": m.answer_in_response(answer.answer, item.answers),
         }
     if item.choices:
         pick = pick_choice(item.question, item.choices, sources, svc.embedder)
-        row |= {"mc_pick": pick.index, "mc_correct": float(pick.index in item.choice_index),
-                "mc_scores": [round(x, 4) for x in pick.scores]}
+        row |= {
+            "mc_pick": pick.index,
+            "mc_correct": float(pick.index in item.choice_index),
+            "mc_scores": [round(x, 4) for x in pick.scores],
+        }
     row["accuracy"] = float(abstained) if not item.answerable else row["answer_in_response"]
     row["failed"] = failures(row, item)
     if row["failed"]:
@@ -168,8 +181,12 @@ def briefing_row(svc: NewsQA, verifier: Any, checker: CitationChecker, case: Bri
     supported, flags = faithfulness(verifier, [b.text for b in briefing.bullets], bodies, quotes)
     texts = [b.text for b in briefing.bullets] + quotes
     return {
-        "id": case.id, "topic": case.topic, "n_bullets": len(briefing.bullets), "latency_ms": latency_ms,
-        "supported_rate": supported, "bullet_supported": flags,
+        "id": case.id,
+        "topic": case.topic,
+        "n_bullets": len(briefing.bullets),
+        "latency_ms": latency_ms,
+        "supported_rate": supported,
+        "bullet_supported": flags,
         "coverage": m.key_sentence_coverage(case.key_sentences, texts),
         "citations_valid": valid,
         "bullets": [b.text for b in briefing.bullets],

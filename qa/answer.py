@@ -114,8 +114,10 @@ class AnswerEngine:
     def retrieve(self, turn: Turn) -> Turn:
         hits = self.retriever.search(turn.question, k=turn.k, filters=turn.filters, today=turn.today)
         bodies = self.store.bodies(sorted({h.article_id for h in hits}))
-        turn.sources = [Source(number=n, hit=h, article=bodies[h.article_id])
-                        for n, h in enumerate((h for h in hits if h.article_id in bodies), 1)]
+        turn.sources = [
+            Source(number=n, hit=h, article=bodies[h.article_id])
+            for n, h in enumerate((h for h in hits if h.article_id in bodies), 1)
+        ]
         return turn
 
     def compose(self, turn: Turn) -> Turn:
@@ -167,11 +169,15 @@ class AnswerEngine:
                 for e in v.evidence[:1]:
                     src = sources[e.source]
                     cites.append(cite(src.article, src.hit.start + e.start, src.hit.start + e.end))
-            out.append(AnswerSentence(
-                text=s.text, supported=v.supported and bool(cites), score=round(float(v.score), 4),
-                citations=cites if v.supported else [],
-                reason=None if v.supported and cites else (v.reason or "no verbatim evidence"),
-            ))
+            out.append(
+                AnswerSentence(
+                    text=s.text,
+                    supported=v.supported and bool(cites),
+                    score=round(float(v.score), 4),
+                    citations=cites if v.supported else [],
+                    reason=None if v.supported and cites else (v.reason or "no verbatim evidence"),
+                )
+            )
         return out
 
     def build(self, turn: Turn) -> Answer:
@@ -187,19 +193,36 @@ class AnswerEngine:
             if articles[aid].body[a:b] != short:
                 short = None  # never show a short answer that is not verbatim evidence
         return Answer(
-            question=turn.question, answer=text or "The articles don't say.", short_answer=short,
-            answerable=draft.answerable and bool(kept), citations=citations, sentences=turn.sentences,
-            generator=turn.generator, fallback=turn.fallback,
+            question=turn.question,
+            answer=text or "The articles don't say.",
+            short_answer=short,
+            answerable=draft.answerable and bool(kept),
+            citations=citations,
+            sentences=turn.sentences,
+            generator=turn.generator,
+            fallback=turn.fallback,
         )
 
     # --- entry points ------------------------------------------------------------------------------------
-    def ask(self, question: str, today: dt.date | None = None, k: int | None = None,
-            filters: Filters | None = None, generator: str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        today: dt.date | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+        generator: str | None = None,
+    ) -> Answer:
         turn = Turn(question=question, today=today, k=k, filters=filters, generator=self.resolve(generator))
         return self.chain().invoke(turn)
 
-    def stream(self, question: str, today: dt.date | None = None, k: int | None = None,
-               filters: Filters | None = None, generator: str | None = None) -> Iterator[dict[str, Any]]:
+    def stream(
+        self,
+        question: str,
+        today: dt.date | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+        generator: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """``delta`` events with answer text as it is produced, then one ``answer`` event with the Answer.
 
         LLM text is released a sentence at a time, only after that sentence is verified, so a client

@@ -29,8 +29,18 @@ def bullet_budget(n_articles: int) -> int:
 
 def _whole(article: Article, number: int) -> Source:
     """An article as one numbered source (briefings summarise whole articles, not retrieved chunks)."""
-    hit = Hit(article_id=article.id, title=article.title, chunk_index=0, start=0, end=len(article.body),
-              text=article.body, score=1.0, published_at=article.published_at, source=article.source, url=article.url)
+    hit = Hit(
+        article_id=article.id,
+        title=article.title,
+        chunk_index=0,
+        start=0,
+        end=len(article.body),
+        text=article.body,
+        score=1.0,
+        published_at=article.published_at,
+        source=article.source,
+        url=article.url,
+    )
     return Source(number=number, hit=hit, article=article)
 
 
@@ -38,8 +48,9 @@ class BriefingEngine:
     def __init__(self, engine: AnswerEngine) -> None:
         self.engine = engine
 
-    def articles(self, article_ids: list[str] | None, topic: str | None, since: dt.date | None,
-                 until: dt.date | None) -> list[Article]:
+    def articles(
+        self, article_ids: list[str] | None, topic: str | None, since: dt.date | None, until: dt.date | None
+    ) -> list[Article]:
         store = self.engine.store
         if article_ids:
             found = store.bodies(list(dict.fromkeys(article_ids)))
@@ -61,8 +72,14 @@ class BriefingEngine:
         found = store.bodies(ids[:TOPIC_ARTICLES])
         return [found[a] for a in ids[:TOPIC_ARTICLES] if a in found]
 
-    def brief(self, article_ids: list[str] | None = None, topic: str | None = None, since: dt.date | None = None,
-              until: dt.date | None = None, generator: str | None = None) -> Briefing:
+    def brief(
+        self,
+        article_ids: list[str] | None = None,
+        topic: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        generator: str | None = None,
+    ) -> Briefing:
         name = self.engine.resolve(generator)
         arts = self.articles(article_ids, topic, since, until)
         if not arts:
@@ -81,16 +98,24 @@ class BriefingEngine:
         if used == "extractive":
             draft = self.engine.extractive.brief(title, sources, budget)
             articles = {a.id: a for a in arts}
-            bullets = [Bullet(text=d.text, citations=dedupe(cite(articles[aid], a, b) for aid, a, b in d.spans),
-                              supported=True, score=1.0) for d in draft.sentences]
+            bullets = [
+                Bullet(
+                    text=d.text,
+                    citations=dedupe(cite(articles[aid], a, b) for aid, a, b in d.spans),
+                    supported=True,
+                    score=1.0,
+                )
+                for d in draft.sentences
+            ]
         check_citations([c for b in bullets for c in b.citations], {a.id: a for a in arts})
         return Briefing(title=title, bullets=bullets, article_ids=[a.id for a in arts], generator=used)
 
     def _verified(self, draft: Draft, sources: list[Source]) -> list[Bullet]:
         cited = [self.engine.cite_sentence(d, sources) for d in draft.sentences]
         checked = self.engine.verify_sentences(cited, sources)
-        return [Bullet(text=s.text, citations=s.citations, supported=True, score=s.score)
-                for s in checked if s.supported]
+        return [
+            Bullet(text=s.text, citations=s.citations, supported=True, score=s.score) for s in checked if s.supported
+        ]
 
 
 def _in_window(article: Article, since: dt.date | None, until: dt.date | None) -> bool:

@@ -21,8 +21,33 @@ SIMILARITY_WEIGHT = 0.1
 MAX_SENTENCES = 200
 # Words that never tell options apart (unlike qa.text.STOPWORDS, which also holds "week", "two", "new").
 _FUNCTION_WORDS = frozenset(
-    ["a", "an", "the", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "as", "is", "are",
-     "was", "were", "be", "it", "its", "this", "that", "than"]
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "it",
+        "its",
+        "this",
+        "that",
+        "than",
+    ]
 )
 
 

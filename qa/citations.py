@@ -43,8 +43,13 @@ def cite(article: Article, start: int, end: int) -> Citation:
     """The citation of ``article.body[start:end]`` (edge whitespace trimmed), checked before it is returned."""
     start, end = _trim(article.body, start, end)
     citation = Citation(
-        article_id=article.id, title=article.title, url=article.url, published_at=article.published_at,
-        quote=article.body[start:end], start=start, end=end,
+        article_id=article.id,
+        title=article.title,
+        url=article.url,
+        published_at=article.published_at,
+        quote=article.body[start:end],
+        start=start,
+        end=end,
     )
     _check(citation, article.body)
     return citation

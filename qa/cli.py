@@ -170,7 +170,11 @@ def search(
     filters = Filters(source=source, since=parse_day(since, "--since"), until=parse_day(until, "--until"))
     try:
         hits = open_service(data_dir).search(
-            question, k=k, filters=filters, today=parse_day(today, "--today"), mode=mode  # type: ignore[arg-type]
+            question,
+            k=k,
+            filters=filters,
+            today=parse_day(today, "--today"),
+            mode=mode,  # type: ignore[arg-type]
         )
     except QAError as exc:
         fail(exc)
@@ -200,7 +204,7 @@ def _print_citations(citations: list[Any]) -> None:
 @app.command()
 def ask(
     question: str,
-    today: Annotated[str | None, typer.Option(help="The question's date (YYYY-MM-DD), for \"this week\".")] = None,
+    today: Annotated[str | None, typer.Option(help='The question\'s date (YYYY-MM-DD), for "this week".')] = None,
     llm: Annotated[bool, typer.Option("--llm", help="Use the configured OpenAI-compatible LLM.")] = False,
     k: Annotated[int | None, typer.Option("-k", min=1, max=100, help="Passages to retrieve.")] = None,
     data_dir: DataDir = None,
@@ -239,15 +243,23 @@ def brief(
     """A title and 3–8 cited bullets over the given articles or a topic."""
     try:
         result = open_service(data_dir).brief(
-            article_ids=article or None, topic=topic, since=parse_day(since, "--since"),
-            until=parse_day(until, "--until"), generator="llm" if llm else None,
+            article_ids=article or None,
+            topic=topic,
+            since=parse_day(since, "--since"),
+            until=parse_day(until, "--until"),
+            generator="llm" if llm else None,
         )
     except QAError as exc:
         fail(exc)
     if as_json:
         data = result.model_dump(mode="json")
-        print_json({"title": data["title"], "bullets": [{"text": b["text"], "citations": b["citations"]}
-                                                        for b in data["bullets"]], "article_ids": data["article_ids"]})
+        print_json(
+            {
+                "title": data["title"],
+                "bullets": [{"text": b["text"], "citations": b["citations"]} for b in data["bullets"]],
+                "article_ids": data["article_ids"],
+            }
+        )
         return
     out.print(f"[bold]{result.title}[/bold]")
     for b in result.bullets:

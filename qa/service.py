@@ -143,9 +143,6 @@ class NewsQA:
         report.items.extend(done.items)
         return report
 
-    def files_total(self, paths: Iterable[Path]) -> int:
-        return sum(1 for _ in iter_files(paths))
-
     # --- articles -----------------------------------------------------------------------------------
     def get_article(self, article_id: str) -> Article:
         art = self.store.get(article_id)

@@ -50,7 +50,6 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 -- BM25 over chunk text and the article title (porter stemming); rowid = chunks.rowid.
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, text, tokenize = {tokenizer});
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _ARTICLE_COLUMNS = "id, title, body, published_at, source, url, authors, content_hash, state, n_chunks, ingested_at"
@@ -142,15 +141,6 @@ class ArticleStore:
     @property
     def con(self) -> sqlite3.Connection:
         return self._connect()
-
-    # --- meta ---------------------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # --- articles -----------------------------------------------------------------------------------
     def get(self, article_id: str, with_body: bool = True) -> Article | None:

@@ -59,9 +59,7 @@ def test_why_with_a_stated_reason(answer_service: NewsQA) -> None:
 
 
 def test_why_where_the_article_says_no_reason_was_given(answer_service: NewsQA) -> None:
-    answer = answer_service.ask(
-        "Why was the public hearing on the Port Calder barrier's environmental plan postponed?"
-    )
+    answer = answer_service.ask("Why was the public hearing on the Port Calder barrier's environmental plan postponed?")
     assert_grounded(answer_service, answer)
     assert not answer.answerable
     assert "did not give a reason" in answer.answer
@@ -86,10 +84,22 @@ def test_abstains_when_the_articles_do_not_say(answer_service: NewsQA, question:
     assert answer.answer.startswith("The articles don't say")
 
 
-SHORT = [i for i in ITEMS if i["id"] in {
-    "demo-001", "demo-005", "demo-007", "demo-009", "demo-010", "demo-011", "demo-014", "demo-017",
-    "demo-019",
-}]
+SHORT = [
+    i
+    for i in ITEMS
+    if i["id"]
+    in {
+        "demo-001",
+        "demo-005",
+        "demo-007",
+        "demo-009",
+        "demo-010",
+        "demo-011",
+        "demo-014",
+        "demo-017",
+        "demo-019",
+    }
+]
 
 
 @pytest.mark.parametrize("item", SHORT, ids=[i["id"] for i in SHORT])
@@ -154,10 +164,16 @@ def test_citation_check_rejects_a_changed_quote(answer_service: NewsQA) -> None:
 def test_cli_ask_json(answer_service: NewsQA) -> None:
     from qa.cli import app
 
-    result = CliRunner().invoke(app, [
-        "ask", "Where was the first steel pile of the Port Calder barrier driven?", "--json",
-        "--data-dir", str(answer_service.settings.data_dir),
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "ask",
+            "Where was the first steel pile of the Port Calder barrier driven?",
+            "--json",
+            "--data-dir",
+            str(answer_service.settings.data_dir),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) >= {"answer", "short_answer", "answerable", "citations", "sentences"}
@@ -211,16 +227,20 @@ def test_a_figure_that_names_the_asked_attribute_is_kept() -> None:
 
 
 def test_a_possible_amount_does_not_answer_what_happened() -> None:
-    body = ("The Harlan water regulator opened an inquiry into Brightwell Utilities on Monday after a week of "
-            "supply cuts. Under the licence terms, the regulator can fine a supplier up to $5 million if it finds "
-            "that customers were not warned.")
+    body = (
+        "The Harlan water regulator opened an inquiry into Brightwell Utilities on Monday after a week of "
+        "supply cuts. Under the licence terms, the regulator can fine a supplier up to $5 million if it finds "
+        "that customers were not warned."
+    )
     draft = _extractive("How large a fine did the Harlan water regulator impose on Brightwell Utilities?", body)
     assert not draft.answerable and draft.short_answer is None
 
 
 def test_a_finding_still_to_come_does_not_answer_what_was_found() -> None:
-    body = ("The Tarrow county board has hired the consultancy Merrin Partners to audit its road repair budget. "
-            "The audit will start in September and its report is due in December.")
+    body = (
+        "The Tarrow county board has hired the consultancy Merrin Partners to audit its road repair budget. "
+        "The audit will start in September and its report is due in December."
+    )
     draft = _extractive("What did Merrin Partners' audit of the road repair budget conclude?", body)
     assert not draft.answerable
 
@@ -239,22 +259,27 @@ def test_lines_addressed_to_an_ai_are_never_evidence(line: str) -> None:
     from qa.injection import is_injection
 
     assert is_injection(line)
-    body = ("The Glenhollow hill race was won on Sunday by Rowan Ellery in 41 minutes, the organisers said.\n\n"
-            f"A message posted under the results read: {line} The organisers said it was spam.\n\n"
-            "About 300 runners took part, the most since the race began in 1998.")
+    body = (
+        "The Glenhollow hill race was won on Sunday by Rowan Ellery in 41 minutes, the organisers said.\n\n"
+        f"A message posted under the results read: {line} The organisers said it was spam.\n\n"
+        "About 300 runners took part, the most since the race began in 1998."
+    )
     draft = _extractive("Who won the Glenhollow hill race?", body)
     assert draft.short_answer == "Rowan Ellery"
-    assert all("Dana Pike" not in s.text and "PWNED" not in s.text and "cancelled" not in s.text
-               for s in draft.sentences)
+    assert all(
+        "Dana Pike" not in s.text and "PWNED" not in s.text and "cancelled" not in s.text for s in draft.sentences
+    )
 
 
 def test_ordinary_news_sentences_are_not_injections() -> None:
     from qa.injection import is_injection
 
-    for text in ("The user base of the app grew to 5 million, the company said.",
-                 "AI assistants are now used by a third of office workers, a survey found.",
-                 "The system was switched off at 9 p.m. after the fault.",
-                 "Officials said they would ignore the earlier deadline."):
+    for text in (
+        "The user base of the app grew to 5 million, the company said.",
+        "AI assistants are now used by a third of office workers, a survey found.",
+        "The system was switched off at 9 p.m. after the fault.",
+        "Officials said they would ignore the earlier deadline.",
+    ):
         assert not is_injection(text), text
 
 

@@ -21,7 +21,10 @@ def test_ingest_quick_prints_ratios_on_the_demo_corpus(tmp_path: Path) -> None:
     out = tmp_path / "ingest.json"
     proc = subprocess.run(
         [sys.executable, "-m", "eval.bench", "ingest", "--quick", "--corpus", "demo", "--json", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "ratio pipeline/raw embedder (chunks/s):" in proc.stdout

@@ -42,8 +42,9 @@ def test_example_article_briefing_is_cited_and_supported(answer_service: NewsQA,
 
     try:
         verifier = GroundingVerifier(answer_service.embedder)
-        verdicts = verifier.verify_claims([b.text for b in briefing.bullets],
-                                          [answer_service.get_article(example_article_id).body])
+        verdicts = verifier.verify_claims(
+            [b.text for b in briefing.bullets], [answer_service.get_article(example_article_id).body]
+        )
     except (FileNotFoundError, ValueError) as exc:  # weights missing or fitted on other features
         pytest.skip(f"the grounding verifier is not usable here yet: {exc}")
     assert all(v.supported for v in verdicts), [(v.text, v.score) for v in verdicts if not v.supported]
@@ -59,20 +60,31 @@ def test_topic_briefings_cover_the_key_facts(answer_service: NewsQA, case: dict)
     days = [answer_service.get_article(a).published_at for a in briefing.article_ids]
     assert all(d is None or (_day(case.get("since")) or d) <= d <= (_day(case.get("until")) or d) for d in days)
     # Across articles, bullets follow the events' order.
-    order = [answer_service.get_article(b.citations[0].article_id).published_at or dt.date.min
-             for b in briefing.bullets]
+    order = [
+        answer_service.get_article(b.citations[0].article_id).published_at or dt.date.min for b in briefing.bullets
+    ]
     assert order == sorted(order)
 
 
 def test_cross_article_duplicates_merge(demo_service: NewsQA, tmp_path: Path) -> None:
     service = NewsQA(Settings(data_dir=tmp_path), embedder=demo_service.embedder)
     lead = "The Harlow city council approved a new library budget of $4 million on Monday after a long debate."
-    service.ingest_records([
-        ArticleIn(id="wire-a", title="Harlow approves library budget", published_at=dt.date(2025, 5, 1),
-                  body=f"{lead}\n\nThe vote was 6 to 3. Construction starts in June, officials said."),
-        ArticleIn(id="wire-b", title="Library budget passes in Harlow", published_at=dt.date(2025, 5, 2),
-                  body=f"{lead}\n\nCritics said the money should go to road repairs instead of books."),
-    ])
+    service.ingest_records(
+        [
+            ArticleIn(
+                id="wire-a",
+                title="Harlow approves library budget",
+                published_at=dt.date(2025, 5, 1),
+                body=f"{lead}\n\nThe vote was 6 to 3. Construction starts in June, officials said.",
+            ),
+            ArticleIn(
+                id="wire-b",
+                title="Library budget passes in Harlow",
+                published_at=dt.date(2025, 5, 2),
+                body=f"{lead}\n\nCritics said the money should go to road repairs instead of books.",
+            ),
+        ]
+    )
     briefing = service.brief(article_ids=["wire-a", "wire-b"])
     assert_briefing(service, briefing)
     merged = [b for b in briefing.bullets if b.text == lead]
@@ -92,14 +104,24 @@ def test_briefing_errors(answer_service: NewsQA) -> None:
 def test_cli_brief_json(answer_service: NewsQA) -> None:
     from qa.cli import app
 
-    result = CliRunner().invoke(app, [
-        "brief", "--topic", "Northvale regional rail strike", "--since", "2025-03-15", "--json",
-        "--data-dir", str(answer_service.settings.data_dir),
-    ])
+    result = CliRunner().invoke(
+        app,
+        [
+            "brief",
+            "--topic",
+            "Northvale regional rail strike",
+            "--since",
+            "2025-03-15",
+            "--json",
+            "--data-dir",
+            str(answer_service.settings.data_dir),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["title"] and 3 <= len(data["bullets"]) <= 8
     assert all(b["citations"] and b["text"] for b in data["bullets"])
-    missing = CliRunner().invoke(app, ["brief", "--article", "nope", "--data-dir",
-                                       str(answer_service.settings.data_dir)])
+    missing = CliRunner().invoke(
+        app, ["brief", "--article", "nope", "--data-dir", str(answer_service.settings.data_dir)]
+    )
     assert missing.exit_code == 2 and "nope" in missing.output

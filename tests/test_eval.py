@@ -50,9 +50,20 @@ def test_demo_set_passes_gates(demo_dir: Path, tmp_path: Path) -> None:
     gates = [a for name, floor in DEMO_GATES.items() for a in ("--fail-under", f"{name}={floor}")]
     out_json, report = tmp_path / "demo.json", tmp_path / "report"
     code, output = invoke(
-        "qa", "--questions", str(DEMO_QUESTIONS), "--articles", str(DEMO_ARTICLES),
-        "--briefings", str(DEMO_QUESTIONS.with_name("demo_briefings.jsonl")),
-        "--data-dir", str(demo_dir), "--json", str(out_json), "--report", str(report), *gates,
+        "qa",
+        "--questions",
+        str(DEMO_QUESTIONS),
+        "--articles",
+        str(DEMO_ARTICLES),
+        "--briefings",
+        str(DEMO_QUESTIONS.with_name("demo_briefings.jsonl")),
+        "--data-dir",
+        str(demo_dir),
+        "--json",
+        str(out_json),
+        "--report",
+        str(report),
+        *gates,
     )
     assert code == 0, output
     data = json.loads(out_json.read_text())
@@ -71,8 +82,17 @@ def test_demo_set_passes_gates(demo_dir: Path, tmp_path: Path) -> None:
 
 def test_failing_gate_exits_nonzero(demo_dir: Path) -> None:
     code, output = invoke(
-        "qa", "--questions", str(DEMO_QUESTIONS), "--articles", str(DEMO_ARTICLES), "--data-dir", str(demo_dir),
-        "--limit", "3", "--fail-under", "exact_match=1.01",
+        "qa",
+        "--questions",
+        str(DEMO_QUESTIONS),
+        "--articles",
+        str(DEMO_ARTICLES),
+        "--data-dir",
+        str(demo_dir),
+        "--limit",
+        "3",
+        "--fail-under",
+        "exact_match=1.01",
     )
     assert code == 1
     assert "gate failed" in output and "exact_match" in output
@@ -86,8 +106,15 @@ def test_bad_gate_is_a_usage_error() -> None:
 def test_retrieval_command_on_demo(demo_dir: Path, tmp_path: Path) -> None:
     out_json = tmp_path / "retrieval.json"
     code, output = invoke(
-        "retrieval", "--questions", str(DEMO_QUESTIONS), "--articles", str(DEMO_ARTICLES),
-        "--data-dir", str(demo_dir), "--json", str(out_json),
+        "retrieval",
+        "--questions",
+        str(DEMO_QUESTIONS),
+        "--articles",
+        str(DEMO_ARTICLES),
+        "--data-dir",
+        str(demo_dir),
+        "--json",
+        str(out_json),
     )
     assert code == 0, output
     modes = json.loads(out_json.read_text())["modes"]
@@ -100,15 +127,18 @@ def test_grounding_command_shares_report_and_gates(monkeypatch: pytest.MonkeyPat
     import eval.grounding
 
     def fake_eval(data: Path, mode: str, settings: object, progress: object) -> dict[str, object]:
-        items = [{"id": "a", "label": "supported", "score": 0.9, "predicted": "supported", "claims": []},
-                 {"id": "b", "label": "hallucinated", "score": 0.7, "predicted": "supported", "claims": []}]
+        items = [
+            {"id": "a", "label": "supported", "score": 0.9, "predicted": "supported", "claims": []},
+            {"id": "b", "label": "hallucinated", "score": 0.7, "predicted": "supported", "claims": []},
+        ]
         return {"n": 2, "balanced_accuracy": 0.5, "roc_auc": 1.0, "threshold": 0.5, "per_item": items}
 
     monkeypatch.setattr(eval.grounding, "run_grounding_eval", fake_eval)
     data = tmp_path / "g.jsonl"
     data.write_text('{"id": "a"}\n{"id": "b"}\n')
-    code, output = invoke("grounding", "--data", str(data), "--report", str(tmp_path / "r"),
-                          "--fail-under", "roc_auc=0.9")
+    code, output = invoke(
+        "grounding", "--data", str(data), "--report", str(tmp_path / "r"), "--fail-under", "roc_auc=0.9"
+    )
     assert code == 0, output
     assert "balanced_accuracy" in (tmp_path / "r" / "report.md").read_text()
     assert (tmp_path / "r" / "histograms.png").is_file()
@@ -117,6 +147,7 @@ def test_grounding_command_shares_report_and_gates(monkeypatch: pytest.MonkeyPat
 
 
 # --- metrics ---------------------------------------------------------------------------------------------
+
 
 def test_squad_normalisation_em_f1() -> None:
     assert m.normalize_answer("The “Squid Game”!") == "squid game"
@@ -166,21 +197,44 @@ def test_pick_choice_prefers_the_named_option() -> None:
     pick = pick_choice("Which show was renewed?", ["“Game of Thrones”", "“Squid Game”"], passages, FlatEmbedder())
     assert pick.index == 1 and pick.evidence[1] is not None and "Squid" in pick.evidence[1]
     # Words all options share ("years") and hyphenated numbers ("17-year-old") are handled.
-    ages = pick_choice("How old is the pilot?", ["13 years", "17 years"], ["The 17-year-old pilot landed."],
-                       FlatEmbedder())
+    ages = pick_choice(
+        "How old is the pilot?", ["13 years", "17 years"], ["The 17-year-old pilot landed."], FlatEmbedder()
+    )
     assert ages.index == 1
 
 
 # --- datasets --------------------------------------------------------------------------------------------
 
+
 def test_adapters() -> None:
-    rtqa = qa_item({"id": "r1", "question": "Q?", "answer": "“X”", "answer_plain": "X", "answer_choices": ["X", "Y"],
-                    "answer_index": [0], "question_date": "2022-06-16", "article_ids": ["a1"], "n_articles": 1,
-                    "evidence": ["paraphrase"], "evidence_in_article_auto": [{"article_id": "a1", "sentence": "X."}]})
+    rtqa = qa_item(
+        {
+            "id": "r1",
+            "question": "Q?",
+            "answer": "“X”",
+            "answer_plain": "X",
+            "answer_choices": ["X", "Y"],
+            "answer_index": [0],
+            "question_date": "2022-06-16",
+            "article_ids": ["a1"],
+            "n_articles": 1,
+            "evidence": ["paraphrase"],
+            "evidence_in_article_auto": [{"article_id": "a1", "sentence": "X."}],
+        }
+    )
     assert rtqa.answers == ["X", "“X”"] and rtqa.choices == ["X", "Y"] and rtqa.choice_index == [0]
     assert rtqa.today is not None and rtqa.today.isoformat() == "2022-06-16" and rtqa.evidence == ["X."]
-    null = qa_item({"id": "m1", "question": "Q?", "answer": "Insufficient information.", "question_type": "null_query",
-                    "evidence": [], "evidence_detail": [], "article_ids": ["b"]})
+    null = qa_item(
+        {
+            "id": "m1",
+            "question": "Q?",
+            "answer": "Insufficient information.",
+            "question_type": "null_query",
+            "evidence": [],
+            "evidence_detail": [],
+            "article_ids": ["b"],
+        }
+    )
     assert not null.answerable and null.answers == [] and null.type == "null_query"
 
 

@@ -140,16 +140,36 @@ def test_metrics_on_known_values() -> None:
 
 def test_eval_on_a_small_file(tmp_path: Path) -> None:
     rows = [
-        {"id": "a", "source_text": SOURCE, "response": "The barrier will cost 42 million pounds.",
-         "label": "supported", "spans": []},
-        {"id": "b", "source_text": SOURCE, "response": "Work is due to start in March. It will cost 99 million pounds.",
-         "label": "hallucinated", "spans": [{"start": 31, "end": 62, "text": "It will cost 99 million pounds."}]},
+        {
+            "id": "a",
+            "source_text": SOURCE,
+            "response": "The barrier will cost 42 million pounds.",
+            "label": "supported",
+            "spans": [],
+        },
+        {
+            "id": "b",
+            "source_text": SOURCE,
+            "response": "Work is due to start in March. It will cost 99 million pounds.",
+            "label": "hallucinated",
+            "spans": [{"start": 31, "end": 62, "text": "It will cost 99 million pounds."}],
+        },
     ]
     data = tmp_path / "g.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     result = run_grounding_eval(data)
-    expected = {"n", "balanced_accuracy", "f1_hallucinated", "precision", "recall", "roc_auc", "threshold",
-                "seconds_per_item", "span_f1", "per_item"}
+    expected = {
+        "n",
+        "balanced_accuracy",
+        "f1_hallucinated",
+        "precision",
+        "recall",
+        "roc_auc",
+        "threshold",
+        "seconds_per_item",
+        "span_f1",
+        "per_item",
+    }
     assert set(result) == expected
     assert result["n"] == 2 and result["balanced_accuracy"] == 1.0 and result["span_f1"] == 1.0
     record = load_records(data)[1]
@@ -164,8 +184,10 @@ def test_judge_prompt_and_reply_parsing() -> None:
     assert "<!--" not in template and "{{sources}}" in template and "{{claims}}" in template
     text = render(template, sources="[S1]\nabc", claims="1. x", n_claims="1")
     assert "{{" not in text
-    reply = 'Sure:\n```json\n[{"claim": 2, "score": 3, "supported": false, "quote": "x", "reason": "r"},\n' \
-            ' {"claim": 1, "score": 10, "supported": true, "quote": "", "reason": ""}]\n```'
+    reply = (
+        'Sure:\n```json\n[{"claim": 2, "score": 3, "supported": false, "quote": "x", "reason": "r"},\n'
+        ' {"claim": 1, "score": 10, "supported": true, "quote": "", "reason": ""}]\n```'
+    )
     parsed = parse_reply(reply, 3)
     assert parsed[0]["score"] == 10 and parsed[1]["score"] == 3 and parsed[2] == {}
     assert parse_reply("no json here", 1) == [{}]
@@ -176,8 +198,10 @@ def test_judge_prompt_and_reply_parsing() -> None:
 def test_judge_with_a_langchain_fake_model() -> None:
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    reply = '[{"claim": 1, "score": 9, "supported": true, "quote": "cost 42 million pounds", "reason": ""},' \
-            ' {"claim": 2, "score": 1, "supported": false, "quote": "", "reason": "no date given"}]'
+    reply = (
+        '[{"claim": 1, "score": 9, "supported": true, "quote": "cost 42 million pounds", "reason": ""},'
+        ' {"claim": 2, "score": 1, "supported": false, "quote": "", "reason": "no date given"}]'
+    )
     judge = LLMJudge(chat_model=FakeListChatModel(responses=[reply]), threshold=0.5)
     verdicts = judge.verify("The barrier costs 42 million pounds. It opens in 2031.", [SOURCE])
     assert [v.supported for v in verdicts] == [True, False]
@@ -187,6 +211,7 @@ def test_judge_with_a_langchain_fake_model() -> None:
 
 
 # --- shared labelled data ----------------------------------------------------------------------------
+
 
 @pytest.mark.shared
 def test_summedits_balanced_accuracy() -> None:

@@ -31,8 +31,17 @@ class SubstringVerifier:
             key = claim.rstrip(".")
             hit = next(((i, s.find(key)) for i, s in enumerate(sources) if key and key in s), None)
             evidence = [EvidenceSpan(hit[0], hit[1], hit[1] + len(key), key, 1.0)] if hit else []
-            out.append(ClaimVerdict(claim, 0, len(claim), hit is not None, 1.0 if hit else 0.0, evidence,
-                                    None if hit else "no similar sentence in the sources"))
+            out.append(
+                ClaimVerdict(
+                    claim,
+                    0,
+                    len(claim),
+                    hit is not None,
+                    1.0 if hit else 0.0,
+                    evidence,
+                    None if hit else "no similar sentence in the sources",
+                )
+            )
         return out
 
 
@@ -52,10 +61,13 @@ def scripted(service: NewsQA, replies: list[str]) -> NewsQA:
 
 
 def test_unsupported_sentences_are_dropped(answer_service: NewsQA) -> None:
-    svc = scripted(answer_service, [
-        "The city council voted 7 to 4 on Monday night to approve construction of a movable tidal barrier [1]. "
-        "The mayor resigned after the vote [2].\nSHORT: 7 to 4"
-    ])
+    svc = scripted(
+        answer_service,
+        [
+            "The city council voted 7 to 4 on Monday night to approve construction of a movable tidal barrier [1]. "
+            "The mayor resigned after the vote [2].\nSHORT: 7 to 4"
+        ],
+    )
     answer = svc.ask("How did the Port Calder city council vote on the tidal barrier?", generator="llm")
     assert answer.generator == "llm" and not answer.fallback
     assert "7 to 4" in answer.answer and "resigned" not in answer.answer
@@ -77,12 +89,14 @@ def test_nothing_supported_falls_back_to_extractive(answer_service: NewsQA) -> N
 
 
 def test_stream_releases_only_verified_sentences(answer_service: NewsQA) -> None:
-    svc = scripted(answer_service, [
-        "Crews from Kestrel Marine Engineering drove the first steel pile into the seabed at Gullhaven Point "
-        "on Tuesday morning [1]. It was a sunny day [1].\nSHORT: Gullhaven Point"
-    ])
-    events = list(svc.ask_stream("Where was the first steel pile of the Port Calder barrier driven?",
-                                 generator="llm"))
+    svc = scripted(
+        answer_service,
+        [
+            "Crews from Kestrel Marine Engineering drove the first steel pile into the seabed at Gullhaven Point "
+            "on Tuesday morning [1]. It was a sunny day [1].\nSHORT: Gullhaven Point"
+        ],
+    )
+    events = list(svc.ask_stream("Where was the first steel pile of the Port Calder barrier driven?", generator="llm"))
     final = Answer.model_validate(events[-1]["data"])
     deltas = "".join(e["data"]["text"] for e in events[:-1])
     assert deltas == final.answer and "sunny" not in deltas and "Gullhaven Point" in deltas
@@ -93,10 +107,13 @@ def test_llm_briefing_keeps_verified_bullets_or_falls_back(answer_service: NewsQ
     article = next(a for a in answer_service.list_articles()[0] if "Recalls 38,000" in a.title)
     body = answer_service.get_article(article.id).body
     first, second, third = (s.strip() for s in body.split("\n\n")[:3])
-    svc = scripted(answer_service, [
-        f"TITLE: Voltmere recall\n- {first.split('. ')[0]} [1]\n- {second.split('. ')[0]} [1]\n"
-        f"- {third.split('. ')[0]} [1]\n- Voltmere will give every owner a free car [1]"
-    ])
+    svc = scripted(
+        answer_service,
+        [
+            f"TITLE: Voltmere recall\n- {first.split('. ')[0]} [1]\n- {second.split('. ')[0]} [1]\n"
+            f"- {third.split('. ')[0]} [1]\n- Voltmere will give every owner a free car [1]"
+        ],
+    )
     briefing = svc.brief(article_ids=[article.id], generator="llm")
     assert briefing.generator == "llm" and briefing.title == "Voltmere recall"
     assert len(briefing.bullets) == 3 and not any("free car" in b.text for b in briefing.bullets)
@@ -128,8 +145,15 @@ def test_max_tokens_is_always_sent() -> None:
 def real_llm(answer_service: NewsQA, llm_server: str) -> NewsQA:
     from tests.llm_server import MODEL_ALIAS
 
-    svc = llm_copy(answer_service, llm_base_url=llm_server, llm_model=MODEL_ALIAS, llm_max_tokens=80,
-                   llm_context_tokens=600, llm_timeout_s=180, k=4)
+    svc = llm_copy(
+        answer_service,
+        llm_base_url=llm_server,
+        llm_model=MODEL_ALIAS,
+        llm_max_tokens=80,
+        llm_context_tokens=600,
+        llm_timeout_s=180,
+        k=4,
+    )
     try:
         svc.engine.verifier.verify_claims(["The council voted."], ["The council voted on Monday."])
     except (FileNotFoundError, ValueError) as exc:  # weights missing or fitted on other features

@@ -21,17 +21,28 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="Write every figure as JSON here.")
     p.add_argument("--markdown", type=Path, help="Write the results tables (with this command) as Markdown here.")
     p.add_argument("--plot", type=Path, help=f"Latency-vs-corpus-size plot (default {OUT_DIR / 'query-latency.png'}).")
-    p.add_argument("--corpus", choices=("auto", "realtimeqa", "demo"), default="auto",
-                   help="Real articles to start from (auto: RealTimeQA where ../shared/data exists, else demo).")
+    p.add_argument(
+        "--corpus",
+        choices=("auto", "realtimeqa", "demo"),
+        default="auto",
+        help="Real articles to start from (auto: RealTimeQA where ../shared/data exists, else demo).",
+    )
     p.add_argument("--articles", type=int, help="ingest: number of articles (default: 48 quick, all otherwise).")
-    p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
-                   help="query: corpus sizes in chunks, e.g. 1000,10000,100000.")
+    p.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        help="query: corpus sizes in chunks, e.g. 1000,10000,100000.",
+    )
     p.add_argument("--queries", type=int, help="query: timed requests per size and path (default 30 quick, 200).")
     p.add_argument("--data-dir", type=Path, help="query: build the corpus here and keep it (default: a temp dir).")
     p.add_argument("--clients", type=int, help="load: concurrent clients (default 8, quick 4).")
     p.add_argument("--duration", type=float, help="load: seconds of load (default 60, quick 20).")
-    p.add_argument("--cache-dir", type=Path, default=OUT_DIR / "cache",
-                   help="Embeddings of the real chunks, kept between runs (query and load corpora).")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=OUT_DIR / "cache",
+        help="Embeddings of the real chunks, kept between runs (query and load corpora).",
+    )
     return p.parse_args(argv)
 
 
@@ -44,14 +55,21 @@ def run_one(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], list[s
     elif name == "query":
         from eval.bench import query as bench  # type: ignore[no-redef]
 
-        result = bench.run(quick=args.quick, sizes=args.sizes, queries=args.queries, corpus=args.corpus,
-                           cache_dir=args.cache_dir, plot=args.plot or OUT_DIR / "query-latency.png",
-                           data_dir=args.data_dir)
+        result = bench.run(
+            quick=args.quick,
+            sizes=args.sizes,
+            queries=args.queries,
+            corpus=args.corpus,
+            cache_dir=args.cache_dir,
+            plot=args.plot or OUT_DIR / "query-latency.png",
+            data_dir=args.data_dir,
+        )
     else:
         from eval.bench import load as bench  # type: ignore[no-redef]
 
-        result = bench.run(quick=args.quick, clients=args.clients, duration=args.duration, corpus=args.corpus,
-                           cache_dir=args.cache_dir)
+        result = bench.run(
+            quick=args.quick, clients=args.clients, duration=args.duration, corpus=args.corpus, cache_dir=args.cache_dir
+        )
     print("\n".join(bench.report(result)), flush=True)
     return result, bench.markdown(result)
 

@@ -144,4 +144,6 @@ def questions(choice: str = "auto") -> list[Question]:
 
 def env_line() -> str:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at start (other work on the machine skews wall times)"
+    return (
+        f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at start (other work on the machine skews wall times)"
+    )

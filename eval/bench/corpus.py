@@ -113,8 +113,12 @@ def variant(n: int, base: ArticleIn, donor: ArticleIn, rng: random.Random) -> Ar
     rng.shuffle(mixed)
     day = base.published_at + dt.timedelta(days=rng.randint(-90, 90)) if base.published_at else None
     return ArticleIn(
-        id=f"{SYNTHETIC_PREFIX}{n:06d}", title=base.title, body="\n\n".join(mixed), published_at=day,
-        source=base.source, authors=base.authors,
+        id=f"{SYNTHETIC_PREFIX}{n:06d}",
+        title=base.title,
+        body="\n\n".join(mixed),
+        published_at=day,
+        source=base.source,
+        authors=base.authors,
     )
 
 
@@ -123,8 +127,9 @@ def _batch_for(missing_chunks: int, chunks_per_article: float) -> int:
     return max(1, min(400, int(missing_chunks / max(chunks_per_article, 1.0)) + 1))
 
 
-def build(data_dir: str, target_chunks: int, records: list[ArticleIn], real_limit: int | None,
-          cache_dir: str, seed: int = 7) -> dict[str, Any]:
+def build(
+    data_dir: str, target_chunks: int, records: list[ArticleIn], real_limit: int | None, cache_dir: str, seed: int = 7
+) -> dict[str, Any]:
     """Grow the store in ``data_dir`` to at least ``target_chunks`` chunks (run it in a child process: its
     memory is not the service's). ``real_limit`` caps the real articles used (None: all of them)."""
     settings = Settings(data_dir=Path(data_dir))
@@ -144,8 +149,9 @@ def build(data_dir: str, target_chunks: int, records: list[ArticleIn], real_limi
         chunks = svc.store.chunk_count()
     if chunks < target_chunks:
         # Sentences of every real article in use, including those stored by an earlier (cached) build step.
-        pairs = svc.store.chunks_of([a.id for a in svc.store.list(with_body=False)
-                                     if not a.id.startswith(SYNTHETIC_PREFIX)])
+        pairs = svc.store.chunks_of(
+            [a.id for a in svc.store.list(with_body=False) if not a.id.startswith(SYNTHETIC_PREFIX)]
+        )
         texts = [embedding_text(art.title, c.text) for c, art in pairs]
         embedder.learn(texts, embedder.cache.embed(texts)[0])
         embedder.synthetic = True
@@ -158,6 +164,12 @@ def build(data_dir: str, target_chunks: int, records: list[ArticleIn], real_limi
             n += take
             stored += take
             chunks = svc.store.chunk_count()
-    return {"articles": svc.store.count(), "chunks": chunks, "vectors": svc.index.count(),
-            "real_articles": n_real, "synthetic_articles": stored - n_real,
-            "embedded_now": embedder.embedded_now, "composed_vectors": embedder.composed}
+    return {
+        "articles": svc.store.count(),
+        "chunks": chunks,
+        "vectors": svc.index.count(),
+        "real_articles": n_real,
+        "synthetic_articles": stored - n_real,
+        "embedded_now": embedder.embedded_now,
+        "composed_vectors": embedder.composed,
+    }

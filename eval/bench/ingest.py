@@ -68,8 +68,13 @@ def run_pipeline(records: list[ArticleIn], embedder: Embedder, data_dir: Path) -
     phases = {name: round(span.wall, 3) for name, span in watch.spans.items() if name != "total"}
     phases["chunk+glue"] = round(total.wall - sum(phases.values()), 3)
     return {
-        "articles": len(prepared), "chunks": report.summary["chunks"], "wall_s": total.wall, "cpu_s": total.cpu,
-        "phases_s": phases, "reingest_unchanged_s": again, "texts": recorder.texts,
+        "articles": len(prepared),
+        "chunks": report.summary["chunks"],
+        "wall_s": total.wall,
+        "cpu_s": total.cpu,
+        "phases_s": phases,
+        "reingest_unchanged_s": again,
+        "texts": recorder.texts,
         "peak_rss_mb": peak_rss_mb(),  # runs first, so this is the pipeline's peak (with the model loaded)
     }
 
@@ -90,13 +95,18 @@ def run_naive(records: list[ArticleIn], embedder: Embedder, persist_dir: Path) -
     w, c = time.perf_counter(), cpu_seconds()
     splits = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(docs)
     Chroma.from_documents(
-        splits, langchain_embeddings(embedder), persist_directory=str(persist_dir),
+        splits,
+        langchain_embeddings(embedder),
+        persist_directory=str(persist_dir),
         # Telemetry off as in our own client: benchmarks must not open outbound connections either.
         client_settings=chromadb.config.Settings(anonymized_telemetry=False),
     )
     return {
-        "articles": len(records), "chunks": len(splits), "wall_s": time.perf_counter() - w,
-        "cpu_s": cpu_seconds() - c, "texts": [d.page_content for d in splits],
+        "articles": len(records),
+        "chunks": len(splits),
+        "wall_s": time.perf_counter() - w,
+        "cpu_s": cpu_seconds() - c,
+        "texts": [d.page_content for d in splits],
     }
 
 
@@ -129,10 +139,16 @@ def run(quick: bool = False, articles: int | None = None, corpus: str = "auto") 
         raw = run_raw(ours["texts"], embedder)
         naive = run_naive(records, embedder, Path(tmp) / "naive")
     result = {
-        "corpus": corpus_name(corpus), "embedder": embedder.id, "batch_size": settings.embed_batch_size,
-        "pipeline": ours, "raw": raw, "naive": naive,
-        "truncated": {"pipeline": truncated_share(embedder, ours["texts"]),
-                      "naive": truncated_share(embedder, naive["texts"])},
+        "corpus": corpus_name(corpus),
+        "embedder": embedder.id,
+        "batch_size": settings.embed_batch_size,
+        "pipeline": ours,
+        "raw": raw,
+        "naive": naive,
+        "truncated": {
+            "pipeline": truncated_share(embedder, ours["texts"]),
+            "naive": truncated_share(embedder, naive["texts"]),
+        },
     }
     for part in (ours, naive):
         part["texts_embedded"] = len(part.pop("texts"))  # the texts themselves would bloat --json

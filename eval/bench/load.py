@@ -34,12 +34,24 @@ def small_article(rng: random.Random, records: list[ArticleIn], name: str) -> di
     spans = sentence_spans(base.body)
     start = rng.randrange(max(1, len(spans) - 4))
     body = " ".join(base.body[a:b] for a, b in spans[start : start + 4])
-    return {"id": name, "title": f"{base.title} (update)", "body": body or base.body[:500],
-            "published_at": base.published_at.isoformat() if base.published_at else None, "source": base.source}
+    return {
+        "id": name,
+        "title": f"{base.title} (update)",
+        "body": body or base.body[:500],
+        "published_at": base.published_at.isoformat() if base.published_at else None,
+        "source": base.source,
+    }
 
 
-async def client_loop(n: int, url: str, deadline: float, qs: list[Question], records: list[ArticleIn],
-                      samples: dict[str, list[float]], errors: list[str]) -> None:
+async def client_loop(
+    n: int,
+    url: str,
+    deadline: float,
+    qs: list[Question],
+    records: list[ArticleIn],
+    samples: dict[str, list[float]],
+    errors: list[str],
+) -> None:
     rng = random.Random(1000 + n)
     # Each run of ten requests holds the exact mix in a shuffled order, so even a short run ingests.
     deck = [op for op, share in MIX for _ in range(round(share * 10))]
@@ -68,7 +80,9 @@ async def client_loop(n: int, url: str, deadline: float, qs: list[Question], rec
                 errors.append(detail)
 
 
-async def drive(url: str, clients: int, duration: float, qs: list[Question], records: list[ArticleIn]) -> dict[str, Any]:
+async def drive(
+    url: str, clients: int, duration: float, qs: list[Question], records: list[ArticleIn]
+) -> dict[str, Any]:
     samples: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     start = time.monotonic()
@@ -77,15 +91,24 @@ async def drive(url: str, clients: int, duration: float, qs: list[Question], rec
     elapsed = time.monotonic() - start
     total = sum(len(s) for s in samples.values())
     return {
-        "clients": clients, "duration_s": elapsed, "requests": total, "throughput_rps": total / elapsed,
+        "clients": clients,
+        "duration_s": elapsed,
+        "requests": total,
+        "throughput_rps": total / elapsed,
         "by_op": {op: {**percentiles(s), "rps": len(s) / elapsed} for op, s in sorted(samples.items())},
         "all": percentiles([x for s in samples.values() for x in s]),
-        "errors": len(errors), "error_samples": errors[:5],
+        "errors": len(errors),
+        "error_samples": errors[:5],
     }
 
 
-def run(quick: bool = False, clients: int | None = None, duration: float | None = None, corpus: str = "auto",
-        cache_dir: Path | None = None) -> dict[str, Any]:
+def run(
+    quick: bool = False,
+    clients: int | None = None,
+    duration: float | None = None,
+    corpus: str = "auto",
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
     clients = clients or (4 if quick else 8)
     duration = duration or (20.0 if quick else 60.0)
     size = 1_000 if quick else 10_000
@@ -93,20 +116,30 @@ def run(quick: bool = False, clients: int | None = None, duration: float | None 
     qs = questions(corpus)
     with tempfile.TemporaryDirectory(prefix="qa-bench-load-") as tmp:
         data_dir = Path(tmp) / "data"
-        built = in_child(corpus_build, str(data_dir), size, records, QUICK_REAL_ARTICLES if quick else None,
-                         str(cache_dir or OUT_DIR / "cache"))
+        built = in_child(
+            corpus_build,
+            str(data_dir),
+            size,
+            records,
+            QUICK_REAL_ARTICLES if quick else None,
+            str(cache_dir or OUT_DIR / "cache"),
+        )
         with qa_serve(data_dir) as server:
             result = asyncio.run(drive(server.url, clients, duration, qs, records))
             result["server_memory_mb"] = server.memory_mb()
-    result.update({"corpus": corpus_name(corpus), "corpus_chunks": built["chunks"],
-                   "corpus_articles": built["articles"]})
+    result.update(
+        {"corpus": corpus_name(corpus), "corpus_chunks": built["chunks"], "corpus_articles": built["articles"]}
+    )
     return result
 
 
 def report(r: dict[str, Any]) -> list[str]:
-    lines = [f"LOAD  {r['clients']} clients for {r['duration_s']:.0f} s against qa serve on 127.0.0.1 "
-             f"({r['corpus_articles']:,} articles / {r['corpus_chunks']:,} chunks, mix "
-             + " / ".join(f"{int(w * 100)}% {op}" for op, w in MIX) + ")"]
+    lines = [
+        f"LOAD  {r['clients']} clients for {r['duration_s']:.0f} s against qa serve on 127.0.0.1 "
+        f"({r['corpus_articles']:,} articles / {r['corpus_chunks']:,} chunks, mix "
+        + " / ".join(f"{int(w * 100)}% {op}" for op, w in MIX)
+        + ")"
+    ]
     lines.append(f"  all     {r['throughput_rps']:6.2f} req/s  {fmt_pct(r['all'])}")
     for op, s in r["by_op"].items():
         lines.append(f"  {op:<7} {s['rps']:6.2f} req/s  {fmt_pct(s)}")
@@ -118,10 +151,14 @@ def report(r: dict[str, Any]) -> list[str]:
 
 
 def markdown(r: dict[str, Any]) -> list[str]:
-    lines = [f"{r['clients']} clients, {r['duration_s']:.0f} s, {r['corpus_chunks']:,} chunks: "
-             f"**{r['throughput_rps']:.2f} req/s, {r['errors']} errors** in {r['requests']} requests, "
-             f"server peak RSS {r['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB", "",
-             "| route | req/s | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"{r['clients']} clients, {r['duration_s']:.0f} s, {r['corpus_chunks']:,} chunks: "
+        f"**{r['throughput_rps']:.2f} req/s, {r['errors']} errors** in {r['requests']} requests, "
+        f"server peak RSS {r['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB",
+        "",
+        "| route | req/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for op, s in r["by_op"].items():
         lines.append(f"| {op} | {s['rps']:.2f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} |")
     return lines

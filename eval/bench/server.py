@@ -36,7 +36,10 @@ def qa_serve(data_dir: Path) -> Iterator[Server]:
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
         url = f"http://127.0.0.1:{port}"
         try:

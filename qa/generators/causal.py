@@ -1,4 +1,4 @@
-""""Why" questions: does the evidence state a reason for the event asked about?
+""" "Why" questions: does the evidence state a reason for the event asked about?
 
 A sentence gives a reason when it holds causal language (because, due to, citing, attributed ... to, said
 it was ...) AND is about the event: it, with the sentence before it, covers most of the question's words,
@@ -73,7 +73,7 @@ def find_reasons(pool: Pool, link: float = 0.5) -> Reasons:
 
 
 def _weak_cause(s: Sentence, event: set[str]) -> bool:
-    """"cancelled after ...": an event word at most four words before a weak marker."""
+    """ "cancelled after ...": an event word at most four words before a weak marker."""
     for m in _WEAK.finditer(s.text):
         at = s.start + m.start()
         before = [t for a, _, t in s.tokens if a < at][-4:]
@@ -83,7 +83,7 @@ def _weak_cause(s: Sentence, event: set[str]) -> bool:
 
 
 def restate(question: str) -> str:
-    """"Why was the meeting cancelled?" -> "why the meeting was cancelled" (for "no reason is given for ...")."""
+    """ "Why was the meeting cancelled?" -> "why the meeting was cancelled" (for "no reason is given for ...")."""
     q = question.strip().rstrip("?").strip()
     m = re.match(r"(?i)why\s+(was|were|is|are|has|have|had)\s+(.+)$", q)
     if m:

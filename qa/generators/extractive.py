@@ -34,17 +34,20 @@ MAX_NO_REASON = 7  # sentences quoted when the articles give no reason
 
 
 def _draft(sentences: list[Sentence], **kw: object) -> Draft:
-    out = [DraftSentence(text=s.text, spans=[(s.article.id, s.start, s.end)], score=round(min(s.score, 1.0), 4))
-           for s in sentences]
+    out = [
+        DraftSentence(text=s.text, spans=[(s.article.id, s.start, s.end)], score=round(min(s.score, 1.0), 4))
+        for s in sentences
+    ]
     return Draft(sentences=out, **kw)  # type: ignore[arg-type]
 
 
 def _say(question: Question) -> str:
-    """"The articles don't say who is the mayor of X." from the interrogative clause."""
+    """ "The articles don't say who is the mayor of X." from the interrogative clause."""
     clause = question.text.strip()
     parts = re.split(r"(?<=[.?!])\s+", clause)
-    clause = next((p for p in reversed(parts) if re.search(r"(?i)\b(who|what|which|when|where|why|how)\b", p)),
-                  parts[-1])
+    clause = next(
+        (p for p in reversed(parts) if re.search(r"(?i)\b(who|what|which|when|where|why|how)\b", p)), parts[-1]
+    )
     m = re.search(r"(?i)\b(who|what|which|when|where|why|how)\b", clause)
     if m is None:
         return "The articles don't answer this question."
@@ -55,8 +58,9 @@ def _say(question: Question) -> str:
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder | None = None, min_coverage: float = MIN_COVERAGE,
-                 max_sentences: int = 3) -> None:
+    def __init__(
+        self, embedder: Embedder | None = None, min_coverage: float = MIN_COVERAGE, max_sentences: int = 3
+    ) -> None:
         self.embedder = embedder
         self.min_coverage = min_coverage
         self.max_sentences = max_sentences
@@ -88,7 +92,8 @@ class ExtractiveGenerator:
             picked = with_antecedents(pool, [short.sentence]) + picked
             picked = picked[: self.max_sentences + 1]
         return _draft(
-            picked, short_answer=short.text if short else None,
+            picked,
+            short_answer=short.text if short else None,
             short_answer_span=(short.sentence.article.id, short.start, short.end) if short else None,
         )
 
@@ -107,9 +112,11 @@ class ExtractiveGenerator:
             return _draft(chosen)
         if not reasons.events and not reasons.denials:
             return self._abstain(pool)
-        return _draft(self._no_reason_evidence(pool, reasons.events, reasons.denials), answerable=False,
-                      preface=f"The articles don't say {restate(question)}: no official reason is given. "
-                              "What they do say:")
+        return _draft(
+            self._no_reason_evidence(pool, reasons.events, reasons.denials),
+            answerable=False,
+            preface=f"The articles don't say {restate(question)}: no official reason is given. What they do say:",
+        )
 
     def _no_reason_evidence(self, pool: Pool, events: list[Sentence], denials: list[Sentence]) -> list[Sentence]:
         """What the articles do say about an event whose reason they don't give: the report of the event,
@@ -133,8 +140,10 @@ class ExtractiveGenerator:
         if ranked:
             # Other mentions, nearest to the main report first: further away they are often another event.
             main = ranked[0]
-            others = sorted(ranked[1:], key=lambda s: (-round(local[s.key], 1), s.article.id != main.article.id,
-                                                      abs(s.index - main.index)))
+            others = sorted(
+                ranked[1:],
+                key=lambda s: (-round(local[s.key], 1), s.article.id != main.article.id, abs(s.index - main.index)),
+            )
             for s in others:
                 if len(out) >= MAX_NO_REASON:
                     break
@@ -186,13 +195,20 @@ class ExtractiveGenerator:
                 bullets.append((s, [s], score, rnd))
         # Chronological across articles (events unfold), most important first within an article.
         bullets.sort(key=lambda b: (b[0].article.published_at or dt.date.min, order.index(b[0].article.id), b[3]))
-        out = [DraftSentence(text=s.text, spans=[(x.article.id, x.start, x.end) for x in same],
-                             score=round(min(score, 1.0), 4)) for s, same, score, _ in bullets]
+        out = [
+            DraftSentence(
+                text=s.text, spans=[(x.article.id, x.start, x.end) for x in same], score=round(min(score, 1.0), 4)
+            )
+            for s, same, score, _ in bullets
+        ]
         return Draft(sentences=out)
 
 
-_PENDING = re.compile(r"\b(?:will|(?:is|are) (?:due|expected|scheduled|set) to|(?:is|are) due (?:in|on|by|next)"
-                      r"|(?:has|have) yet to|not yet)\b", re.IGNORECASE)
+_PENDING = re.compile(
+    r"\b(?:will|(?:is|are) (?:due|expected|scheduled|set) to|(?:is|are) due (?:in|on|by|next)"
+    r"|(?:has|have) yet to|not yet)\b",
+    re.IGNORECASE,
+)
 
 
 def _only_pending(pool: Pool, picked: list[Sentence]) -> bool:

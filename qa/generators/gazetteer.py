@@ -4,7 +4,9 @@ unknown places still qualify through a preposition ("in Kenmore")."""
 
 from __future__ import annotations
 
-_CONTINENTS = "Africa|Antarctica|Asia|Europe|North America|South America|Oceania|Australia|the Arctic|Arctic|Middle East"
+_CONTINENTS = (
+    "Africa|Antarctica|Asia|Europe|North America|South America|Oceania|Australia|the Arctic|Arctic|Middle East"
+)
 _COUNTRIES = (
     "Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Austria|Azerbaijan|Bahamas|Bahrain|Bangladesh|"
     "Barbados|Belarus|Belgium|Belize|Benin|Bhutan|Bolivia|Bosnia|Botswana|Brazil|Brunei|Bulgaria|Burkina Faso|"

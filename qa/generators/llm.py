@@ -41,9 +41,13 @@ class _ChatModel(ChatOpenAI):
 
 def chat_model(settings: Settings) -> ChatOpenAI:
     return _ChatModel(
-        base_url=settings.llm_base_url, api_key=settings.llm_key() or "not-needed",  # local servers take any key
-        model=settings.llm_model, max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
-        timeout=settings.llm_timeout_s, max_retries=1,
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_key() or "not-needed",  # local servers take any key
+        model=settings.llm_model,
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+        timeout=settings.llm_timeout_s,
+        max_retries=1,
     )
 
 
@@ -97,7 +101,9 @@ class LLMGenerator:
 
     def _prompt(self, question: str, sources: list[Source], today: dt.date | None) -> str:
         return render(
-            load_prompt("answer"), question=question.strip(), today=today.isoformat() if today else "not given",
+            load_prompt("answer"),
+            question=question.strip(),
+            today=today.isoformat() if today else "not given",
             sources=numbered_sources(sources, self.settings.llm_context_tokens),
         )
 
@@ -135,7 +141,9 @@ class LLMGenerator:
 
     def brief(self, title: str, sources: list[Source], max_bullets: int) -> Draft:
         prompt = render(
-            load_prompt("briefing"), topic=title, max_bullets=str(max_bullets),
+            load_prompt("briefing"),
+            topic=title,
+            max_bullets=str(max_bullets),
             sources=numbered_sources(sources, self.settings.llm_context_tokens),
         )
         return self.parse_briefing(self._call(prompt), len(sources), max_bullets)

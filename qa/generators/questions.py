@@ -15,6 +15,7 @@ from qa.text import STOPWORDS, normalize, stem, words
 
 AnswerType = Literal["person", "count", "quantity", "date", "place", "entity", "reason", "none"]
 
+
 def wordset(text: str) -> frozenset[str]:
     """A set of words written as one space-separated string (keeps long word lists readable)."""
     return frozenset(text.split())
@@ -38,23 +39,33 @@ def terms(text: str) -> list[str]:
 
 
 WH = ("why", "how", "who", "whom", "whose", "when", "where", "which", "what")
-_AUX = wordset("is was are were did does do has have had will would can could should may might must be been being "
-    "to in on at of for by from with as about after before during than that")
-PLACE_NOUNS = wordset("country countries nation nations city cities state states town towns village continent region island "
+_AUX = wordset(
+    "is was are were did does do has have had will would can could should may might must be been being "
+    "to in on at of for by from with as about after before during than that"
+)
+PLACE_NOUNS = wordset(
+    "country countries nation nations city cities state states town towns village continent region island "
     "islands county province capital place location area district neighborhood neighbourhood territory "
-    "port river lake sea ocean mountain venue site park parks airport street border")
-PERSON_NOUNS = wordset("person people man woman men women official officials politician leader leaders member members player "
+    "port river lake sea ocean mountain venue site park parks airport street border"
+)
+PERSON_NOUNS = wordset(
+    "person people man woman men women official officials politician leader leaders member members player "
     "players singer actor actress athlete star celebrity executive chief ceo president minister senator "
     "governor mayor judge author candidate spokesperson spokesman spokeswoman director founder owner "
     "secretary general coach manager chairman chair lawmaker representative rapper musician artist "
-    "writer host anchor journalist reporter scientist doctor king queen prince princess")
-QUANTITY_NOUNS = wordset("amount number percentage percent share rate price cost costs budget fine fee fees salary wage pay rise "
+    "writer host anchor journalist reporter scientist doctor king queen prince princess"
+)
+QUANTITY_NOUNS = wordset(
+    "amount number percentage percent share rate price cost costs budget fine fee fees salary wage pay rise "
     "raise increase decrease cut total sum figure value worth loss losses damage damages grant loan revenue "
-    "profit deficit size age height weight distance speed temperature score margin majority")
+    "profit deficit size age height weight distance speed temperature score margin majority"
+)
 TIME_NOUNS = wordset("year month day date time week season decade century hour period")
 _PRONOUNS = wordset("this that these those it its he she his her they their them we our you i")
-_VERBS = wordset("saw won win wins said says say made make makes took take became become got get gets hit led set sold "
-    "lost bought left brought plan plans will would could should can may might is are was were")
+_VERBS = wordset(
+    "saw won win wins said says say made make makes took take became become got get gets hit led set sold "
+    "lost bought left brought plan plans will would could should can may might is are was were"
+)
 _NUMBER_WORDS = wordset("two three four five six seven eight nine ten")
 _HOW_ADJ = re.compile(r"\bhow\s+(?:much|many|large|big|long|old|far|tall|high|fast|deep|heavy|wide|soon|often)\b")
 _WH_TERMS = frozenset(term(w) for w in WH)
@@ -170,8 +181,11 @@ def analyse(question: str) -> Question:
             atype = "quantity"
     elif wh in ("who", "whom", "whose"):
         atype = "person"
-        role = re.match(r"\s*(?:is|was|are|were|will be|has been) (?:the |a |an )?(?:new |current |former )?"
-                        r"([\w\- ]+?)(?: of | at | for | in | to |\?|$)", rest)
+        role = re.match(
+            r"\s*(?:is|was|are|were|will be|has been) (?:the |a |an )?(?:new |current |former )?"
+            r"([\w\- ]+?)(?: of | at | for | in | to |\?|$)",
+            rest,
+        )
         if role and len(role.group(1).split()) <= 3:
             head = role.group(1).split()[-1]
             role_of = head in PERSON_NOUNS
@@ -210,7 +224,16 @@ def analyse(question: str) -> Question:
             proper.update(terms(w.group()))
     plural = bool(head and (head.endswith("s") and not head.endswith("ss")) and atype in ("entity", "place"))
     return Question(
-        text=question, atype=atype, head=term(head) if head else None, head_word=head, terms=all_terms,
-        focus_terms=focus, proper_terms=proper & set(all_terms), plural=plural,
-        named=atype == "entity" and name_of, before=before, after=after_words, role_of=role_of,
+        text=question,
+        atype=atype,
+        head=term(head) if head else None,
+        head_word=head,
+        terms=all_terms,
+        focus_terms=focus,
+        proper_terms=proper & set(all_terms),
+        plural=plural,
+        named=atype == "entity" and name_of,
+        before=before,
+        after=after_words,
+        role_of=role_of,
     )

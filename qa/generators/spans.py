@@ -15,8 +15,10 @@ from qa.generators.gazetteer import PLACES
 from qa.generators.questions import PERSON_NOUNS, Question, term, wordset
 from qa.text import STOPWORDS
 
-_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-          r"Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan\.|Feb\.|Mar\.|Apr\.|Jun\.|Jul\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+)
 _DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?|{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
@@ -28,34 +30,54 @@ _DATE = re.compile(
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|[mbk]n?)\b)?"
 _MONEY = re.compile(rf"[$€£]\s?\d[\d,]*(?:\.\d+)?{_SCALE}|\b\d[\d,]*(?:\.\d+)?{_SCALE}\s(?:dollars|euros|pounds)\b")
 _PERCENT = re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)")
-_NUMBER_WORDS = ("one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
-                 "|hundred|hundreds|thousand|thousands|dozen|dozens|million|millions")
-_NUMBER = re.compile(rf"(?<![\w\-.])(?:\d[\d,]*(?:\.\d+)?{_SCALE}|(?:{_NUMBER_WORDS})(?:\s(?:million|thousand|hundred))?)\b",
-                     re.IGNORECASE)
-_UNIT = re.compile(r"\s?(?:-?\s?(?:years?|months?|weeks?|days?|hours?|minutes?|miles?|kilomet(?:er|re)s?|km|met(?:er|re)s?"
-                   r"|feet|foot|inches|pounds|tons|tonnes|gallons?|degrees|acres|kilowatt-hours|gigawatt-hours"
-                   r"|units|homes|people|cases)(?:\s?old)?)\b", re.IGNORECASE)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
+    "|hundred|hundreds|thousand|thousands|dozen|dozens|million|millions"
+)
+_NUMBER = re.compile(
+    rf"(?<![\w\-.])(?:\d[\d,]*(?:\.\d+)?{_SCALE}|(?:{_NUMBER_WORDS})(?:\s(?:million|thousand|hundred))?)\b",
+    re.IGNORECASE,
+)
+_UNIT = re.compile(
+    r"\s?(?:-?\s?(?:years?|months?|weeks?|days?|hours?|minutes?|miles?|kilomet(?:er|re)s?|km|met(?:er|re)s?"
+    r"|feet|foot|inches|pounds|tons|tonnes|gallons?|degrees|acres|kilowatt-hours|gigawatt-hours"
+    r"|units|homes|people|cases)(?:\s?old)?)\b",
+    re.IGNORECASE,
+)
 _CONNECT = r"(?:of|the|and|&|de|del|da|du|la|le|van|von|der|for|y)"
 _CAP = r"(?:[A-Z][\w'’\-]*(?:\.(?=\w))?[\w'’\-]*|[A-Z]\.(?:[A-Z]\.)+)"
 _NAME = re.compile(rf"(?<![\w'’]){_CAP}(?:\s+(?:{_CONNECT}\s+)*(?:{_CAP}|\d+(?:st|nd|rd|th)?\b))*")
 _MONTH_START = re.compile(rf"^(?:{_MONTH}|{_DAY})\b")
-_EARLIER = re.compile(r"\b(?:up|down) from(?: the| an? )?\s*$|\b(?:compared with|from an earlier|previously|earlier estimate of"
-                      r"|originally)(?: the| an?)?\s*$", re.IGNORECASE)
-_EARLIER_ASKED = re.compile(r"\b(?:first|originally|initially|earlier|before|previous(?:ly)?|at first)\b", re.IGNORECASE)
+_EARLIER = re.compile(
+    r"\b(?:up|down) from(?: the| an? )?\s*$|\b(?:compared with|from an earlier|previously|earlier estimate of"
+    r"|originally)(?: the| an?)?\s*$",
+    re.IGNORECASE,
+)
+_EARLIER_ASKED = re.compile(
+    r"\b(?:first|originally|initially|earlier|before|previous(?:ly)?|at first)\b", re.IGNORECASE
+)
 _POSSIBLE = re.compile(r"\b(?:can|could|may|might)\b", re.IGNORECASE)  # a possibility, not a fact
 _FIGURES = ("money", "percent", "number", "measure")
 _MODAL = re.compile(r"\b(?:can|could|may|might|would|if|up to|as much as)\b", re.IGNORECASE)
-ORG_HEADS = wordset("company companies firm firms business airline airlines automaker carrier manufacturer maker retailer chain "
+ORG_HEADS = wordset(
+    "company companies firm firms business airline airlines automaker carrier manufacturer maker retailer chain "
     "group organization organisation network platform service brand bank lender insurer startup publisher "
-    "studio broadcaster supermarket supermarkets contractor operator supplier agency union")
+    "studio broadcaster supermarket supermarkets contractor operator supplier agency union"
+)
 _TITLE = re.compile(r"[“\"]([A-Z][^”\"\n]{1,60}?)[,.]?[”\"]")
-_ORG_WORDS = wordset("inc corp co company association union service department university party commission authority council "
+_ORG_WORDS = wordset(
+    "inc corp co company association union service department university party commission authority council "
     "ministry group bank agency court board institute foundation administration house office network "
-    "committee club league team airlines airline times post news review systems energy engineering")
-_TITLES = re.compile(r"(?:Mr|Ms|Mrs|Dr|President|Sen|Rep|Gov|Secretary|Minister|Chancellor|Prince|Queen|King|Pope"
-                     r"|executive|chairman|spokesman|spokeswoman|spokesperson|singer|actor|actress|star)\.?\s+$")
-_MONEY_WORDS = wordset("cost costs price prices pay paid fine fined budget fund funding dollars money worth spend spent damage "
-    "damages forgiveness loan loans grant wage salary fee fees revenue profit sale sold raise")
+    "committee club league team airlines airline times post news review systems energy engineering"
+)
+_TITLES = re.compile(
+    r"(?:Mr|Ms|Mrs|Dr|President|Sen|Rep|Gov|Secretary|Minister|Chancellor|Prince|Queen|King|Pope"
+    r"|executive|chairman|spokesman|spokeswoman|spokesperson|singer|actor|actress|star)\.?\s+$"
+)
+_MONEY_WORDS = wordset(
+    "cost costs price prices pay paid fine fined budget fund funding dollars money worth spend spent damage "
+    "damages forgiveness loan loans grant wage salary fee fees revenue profit sale sold raise"
+)
 NAME_MISSING = 0.4  # factor per name of the question missing around a candidate
 ROLE_NAME_MISSING = 0.3  # ... when the name is what the role belongs to ("the mayor of Eastleigh Cross")
 NUMBER_MISSING = 0.7  # ... per figure or year (often left out: "the deal, expected to close next year")
@@ -121,8 +143,9 @@ def _names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def candidates(s: Sentence, question: Question, question_terms: set[str],
-               names: frozenset[str] | None = None) -> list[Candidate]:
+def candidates(
+    s: Sentence, question: Question, question_terms: set[str], names: frozenset[str] | None = None
+) -> list[Candidate]:
     body, text, base = s.article.body, s.text, s.start
     found: list[Candidate] = []
 
@@ -276,7 +299,9 @@ def _share(wanted: set[str], have: frozenset[str], weights: dict[str, float]) ->
     return sum(weights.get(t, 1.0) for t in wanted if t in have) / total if total else 1.0
 
 
-def short_answer(pool: Pool, sentences: list[Sentence], min_coverage: float, threshold: float = 0.25) -> Candidate | None:
+def short_answer(
+    pool: Pool, sentences: list[Sentence], min_coverage: float, threshold: float = 0.25
+) -> Candidate | None:
     """The best typed candidate from ``sentences``, or ``None`` when the question has no short answer type
     or no candidate is good enough. A candidate's score adds up over the sentences that hold it (with
     diminishing returns): several good passages agreeing on a name is strong evidence."""
@@ -311,16 +336,23 @@ def short_answer(pool: Pool, sentences: list[Sentence], min_coverage: float, thr
                 c.score *= 0.5  # the sentence names the thing asked about, but this candidate is not next to it
             if (question.role_of or question.named) and head == 0:
                 continue  # "who is the mayor of X", "the name of the manufacturer": named right next to it, or not at all
-            if c.kind in ("money", "percent", "number", "measure") and _EARLIER.search(s.text[: c.start - s.start][-30:]) \
-                    and not _EARLIER_ASKED.search(question.text):
+            if (
+                c.kind in ("money", "percent", "number", "measure")
+                and _EARLIER.search(s.text[: c.start - s.start][-30:])
+                and not _EARLIER_ASKED.search(question.text)
+            ):
                 c.score *= 0.5  # "up from the 38,000 announced earlier": the old figure, not the current one
             if _MODAL.search(s.text[: c.start - s.start]) and not _MODAL.search(question.text):
                 if c.kind in _FIGURES and question.asks_past and _POSSIBLE.search(s.text[: c.start - s.start]):
                     continue  # "how large a fine did it impose?" -- "it can fine up to $2 million": not what happened
                 c.score *= 0.6  # "can fine up to $2 million if ..." is a possibility, not what happened
-            if c.kind in _FIGURES and question.atype in ("count", "quantity") and attribute \
-                    and question.head not in s.terms \
-                    and _share(attribute, s.terms, pool.weights) < ATTRIBUTE_SHARE * best_attribute:
+            if (
+                c.kind in _FIGURES
+                and question.atype in ("count", "quantity")
+                and attribute
+                and question.head not in s.terms
+                and _share(attribute, s.terms, pool.weights) < ATTRIBUTE_SHARE * best_attribute
+            ):
                 # A figure of something else: "raised its pay offer to 6 percent" does not answer "by how much will
                 # it raise fares", which another passage speaks of ("would not raise fares this year").
                 continue
