@@ -30,6 +30,7 @@ serve: install
 
 lint: install-dev
 	$(BIN)/ruff check qa api eval tests
+	$(BIN)/ruff format --check qa api eval tests
 
 test: install-dev lint
 	$(BIN)/pytest
