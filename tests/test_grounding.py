@@ -123,7 +123,11 @@ def test_threshold_comes_from_settings_and_weights_are_shipped(verifier: Groundi
     weights = shipped_weights()
     assert 0.0 < weights.threshold < 1.0
     strict = GroundingVerifier(verifier.embedder, threshold=0.999)
-    assert not strict.verify("The barrier will cost 42 million pounds.", [SOURCE])[0].supported
+    assert not strict.verify("Westbridge's barrier is going to cost 42 million pounds.", [SOURCE])[0].supported
+    # a claim that stands word for word in a source needs no model: supported whatever the threshold
+    [quoted] = strict.verify("The barrier will cost 42 million pounds [1].", [SOURCE])
+    assert quoted.supported and quoted.score == 1.0
+    assert quoted.evidence[0].text == "The barrier will cost 42 million pounds"
 
 
 # --- metrics and eval plumbing --------------------------------------------------------------------

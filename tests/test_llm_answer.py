@@ -1,6 +1,6 @@
 """The LLM path: prompts, citation parsing, verification and fallback.
 
-Unit tests drive the engine with a scripted chat model and a stub verifier (deterministic); the ``llm`` tests
+Unit tests drive the engine with a scripted chat model and the real verifier (deterministic); the ``llm`` tests
 drive it through a real local llama.cpp server (SmolLM2-135M). That model's answers are often invented, so the
 tests assert what the engine guarantees: only verified sentences are kept, and every citation is verbatim.
 """
@@ -15,34 +15,10 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from qa.config import Settings
 from qa.generators.llm import LLMGenerator, chat_model, split_cited
-from qa.grounding import ClaimVerdict, EvidenceSpan
 from qa.models import Answer
 from qa.prompts import load_prompt, render
 from qa.service import NewsQA
 from tests.conftest import assert_verbatim
-
-
-class SubstringVerifier:
-    """Stand-in verifier: a claim is supported when its text occurs in a source (no model, deterministic)."""
-
-    def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
-        out = []
-        for claim in claims:
-            key = claim.rstrip(".")
-            hit = next(((i, s.find(key)) for i, s in enumerate(sources) if key and key in s), None)
-            evidence = [EvidenceSpan(hit[0], hit[1], hit[1] + len(key), key, 1.0)] if hit else []
-            out.append(
-                ClaimVerdict(
-                    claim,
-                    0,
-                    len(claim),
-                    hit is not None,
-                    1.0 if hit else 0.0,
-                    evidence,
-                    None if hit else "no similar sentence in the sources",
-                )
-            )
-        return out
 
 
 def llm_copy(service: NewsQA, **settings: Any) -> NewsQA:
@@ -56,7 +32,6 @@ def llm_copy(service: NewsQA, **settings: Any) -> NewsQA:
 def scripted(service: NewsQA, replies: list[str]) -> NewsQA:
     svc = llm_copy(service, llm_base_url="http://127.0.0.1:9/v1")
     svc.engine._llm = LLMGenerator(svc.settings, model=FakeListChatModel(responses=replies))
-    svc.engine._verifier = SubstringVerifier()
     return svc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -75,6 +76,20 @@ def shipped_weights() -> Weights:
     return Weights.from_dict(json.loads(WEIGHTS_PATH.read_text(encoding="utf-8")))
 
 
+def verbatim_span(claim: str, sources: list[str], min_words: int = 4) -> tuple[int, int, int] | None:
+    """``(source, start, end)`` where the claim (without citation markers and final punctuation) stands word for
+    word in a source, whitespace aside; None if it does not, or if it is too short to mean anything alone."""
+    words = checkable(claim).strip().rstrip(".!?;:").split()
+    if len(words) < min_words:
+        return None
+    pattern = re.compile(r"\s+".join(map(re.escape, words)))
+    for i, source in enumerate(sources):
+        m = pattern.search(source)
+        if m:
+            return i, m.start(), m.end()
+    return None
+
+
 class ClaimChecker:
     """What the offline verifier and the LLM judge share: split a response into claims, score it by them."""
 
@@ -114,14 +129,26 @@ class GroundingVerifier(ClaimChecker):
     # --- public API ------------------------------------------------------------------------------
 
     def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
-        checks = self.check(claims, sources)
+        # A claim that stands word for word in a source is supported by definition: no model is asked.
+        quoted = {i: span for i, c in enumerate(claims) if (span := verbatim_span(c, sources)) is not None}
+        rest = [c for i, c in enumerate(claims) if i not in quoted]
+        checks = self.check(rest, sources)
         rows = [c.values for c in checks if c is not None]
         probs = iter(self.weights.score(np.stack(rows)) if rows else [])
         index = merge([self._index(s) for s in sources]) if rows else None
-        return [
+        scored = iter(
             self._verdict(claim, check, float(next(probs)) if check is not None else 1.0, sources, index)
-            for claim, check in zip(claims, checks, strict=True)
-        ]
+            for claim, check in zip(rest, checks, strict=True)
+        )
+        verdicts = []
+        for i, claim in enumerate(claims):
+            if i in quoted:
+                src, a, b = quoted[i]
+                evidence = [EvidenceSpan(src, a, b, sources[src][a:b], 1.0)]
+                verdicts.append(ClaimVerdict(claim, 0, len(claim), True, 1.0, evidence, None))
+            else:
+                verdicts.append(next(scored))
+        return verdicts
 
     # --- features (also used by eval/fit_grounding.py) -----------------------------------------------
 
