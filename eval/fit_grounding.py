@@ -12,7 +12,8 @@ What it does, and why the reported figures are honest:
   multi-sentence summary contributes only its weakest claim (re-picked each round by the current model)
   and a supported one contributes all its claims;
 - figures are out-of-fold: k folds grouped by source document (SummEdits has ~30 summaries per article,
-  so no article is in training and test at once), the threshold picked on the training folds only;
+  so no article is in training and test at once), the threshold picked on the training folds only,
+  averaged over several random fold assignments (``--seeds``);
   plus cross-dataset figures (fit on one dataset, score the other);
 - the shipped weights are then fitted on both datasets together, so running ``qa eval grounding`` with
   them on this data is in-sample: quote the out-of-fold figures, not those.
@@ -59,10 +60,9 @@ def featurise(data_dir: Path, cache: Path | None, names: list[str]) -> list[Doc]
         if cached and all(d.x.shape[1] == len(FEATURES) for d in cached):
             return cached
         print(f"{cache} was made with other features: recomputing")
-    from qa.embeddings import MiniLMOnnxEmbedder
     from qa.grounding.verifier import GroundingVerifier
 
-    verifier = GroundingVerifier(MiniLMOnnxEmbedder(), threshold=0.5)
+    verifier = GroundingVerifier(threshold=0.5)
     docs: list[Doc] = []
     for name in names:
         records: list[GroundingRecord] = load_records(data_dir / DATASETS[name])
@@ -261,6 +261,21 @@ def cross_fit(docs: list[Doc], folds: int, seed: int = 0) -> dict[str, dict[str,
     return report(docs, scores, thresholds)
 
 
+def cross_fit_seeds(docs: list[Doc], folds: int, seeds: int) -> dict[str, dict[str, float]]:
+    """Mean (and standard deviation) over several random fold assignments: with SummEdits' 13 source
+    articles one assignment moves balanced accuracy by ±2–3 points, more than most feature changes."""
+    runs = [cross_fit(docs, folds, seed) for seed in range(seeds)]
+    out: dict[str, dict[str, float]] = {}
+    for name in runs[0]:
+        out[name] = {"n": runs[0][name]["n"]}
+        for key in ("balanced_accuracy", "f1_hallucinated", "roc_auc"):
+            values = np.array([r[name][key] for r in runs])
+            out[name][key] = round(float(values.mean()), 4)
+            if seeds > 1:
+                out[name][f"{key}_sd"] = round(float(values.std(ddof=1)), 4)
+    return out
+
+
 def cross_dataset(docs: list[Doc]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for train_name in sorted({d.dataset for d in docs}):
@@ -288,6 +303,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--no-write", action="store_true", help="only print the cross-fitted figures")
     parser.add_argument("--model", choices=sorted(FITTERS), default="logistic")
+    parser.add_argument("--seeds", type=int, default=5, help="fold assignments to average the figures over")
     parser.add_argument(
         "--datasets",
         nargs="+",
@@ -299,7 +315,7 @@ def main() -> None:
 
     KIND = args.model
     docs = featurise(args.data_dir, args.cache, args.datasets)
-    figures = {"cross_fitted": cross_fit(docs, args.folds)}
+    figures = {"cross_fitted": cross_fit_seeds(docs, args.folds, args.seeds)}
     if len(args.datasets) > 1:
         figures["cross_dataset"] = cross_dataset(docs)
     print(json.dumps(figures, indent=2))

@@ -101,10 +101,9 @@ def span_f1(records: list[GroundingRecord], verdicts: list[list[ClaimVerdict]]) 
 
 def make_verifier(mode: str, settings: Settings) -> Verifier:
     if mode == "offline":
-        from qa.embeddings import get_embedder
         from qa.grounding import GroundingVerifier
 
-        return GroundingVerifier(get_embedder(settings), threshold=settings.grounding_threshold)
+        return GroundingVerifier(threshold=settings.grounding_threshold)
     if mode == "llm":
         from qa.grounding import LLMJudge
 

@@ -94,7 +94,7 @@ class AnswerEngine:
             if self._verifier is None:
                 from qa.grounding import GroundingVerifier
 
-                self._verifier = GroundingVerifier(self.embedder, threshold=self.settings.grounding_threshold)
+                self._verifier = GroundingVerifier(threshold=self.settings.grounding_threshold)
             return self._verifier
 
     def chain(self) -> Any:

@@ -129,7 +129,8 @@ class OpenAIEmbedder:
 
 
 @lru_cache(maxsize=4)
-def _minilm(batch_size: int) -> MiniLMOnnxEmbedder:
+def minilm(batch_size: int = 64) -> MiniLMOnnxEmbedder:
+    """The bundled model, loaded once per process and shared (also by the grounding verifier)."""
     return MiniLMOnnxEmbedder(batch_size=batch_size)
 
 
@@ -137,7 +138,7 @@ def get_embedder(settings: Settings) -> Embedder:
     """The configured embedder; the ONNX model is loaded once per process and shared."""
     if settings.embedder == "openai":
         return OpenAIEmbedder(settings)
-    return _minilm(settings.embed_batch_size)
+    return minilm(settings.embed_batch_size)
 
 
 # --- adapters -------------------------------------------------------------------------------------
@@ -164,7 +165,7 @@ class NewsQAEmbeddingFunction(EmbeddingFunction[Documents]):
         # Only the offline default can be rebuilt from a stored config; others need their settings.
         if config.get("embedder") != MINILM_ID:
             raise ValueError(f"cannot rebuild embedder {config.get('embedder')!r} from its config alone")
-        return NewsQAEmbeddingFunction(_minilm(64))
+        return NewsQAEmbeddingFunction(minilm())
 
     def default_space(self) -> Any:
         return "cosine"

@@ -41,7 +41,7 @@ def test_example_article_briefing_is_cited_and_supported(answer_service: NewsQA,
     from qa.grounding import GroundingVerifier
 
     try:
-        verifier = GroundingVerifier(answer_service.embedder)
+        verifier = GroundingVerifier()
         verdicts = verifier.verify_claims(
             [b.text for b in briefing.bullets], [answer_service.get_article(example_article_id).body]
         )

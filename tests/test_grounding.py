@@ -6,11 +6,14 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval import metrics
 from eval.grounding import claim_labels, load_records, run_grounding_eval
-from qa.embeddings import MiniLMOnnxEmbedder
+from qa.answer import AnswerEngine
+from qa.config import Settings
+from qa.embeddings import MINILM_ID, MiniLMOnnxEmbedder
 from qa.grounding import ClaimVerdict, EvidenceSpan, GroundingVerifier
 from qa.grounding.claims import split_claims
 from qa.grounding.judge import LLMJudge, locate, parse_reply
@@ -33,6 +36,30 @@ SOURCE = (
 @pytest.fixture(scope="module")
 def verifier() -> GroundingVerifier:
     return GroundingVerifier(MiniLMOnnxEmbedder())
+
+
+class _OtherEmbedder:
+    """A store embedder that is not the bundled model (as with QA_EMBEDDER=openai)."""
+
+    id = "other-embedder"
+    dim = 8
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise AssertionError("the verifier must not use the store's embedder")
+
+
+def test_answer_engine_verifies_with_the_bundled_model_whatever_the_store_embeds(
+    verifier: GroundingVerifier,
+) -> None:
+    # The weights were fitted on MiniLM features: another embedder's similarities would be off their scale.
+    engine = AnswerEngine(None, None, _OtherEmbedder(), Settings())  # type: ignore[arg-type]
+    checker = engine.verifier
+    # A paraphrase, so the model is asked (a verbatim quote is supported without it).
+    claim = "Building the flood barrier is expected to cost 42 million pounds."
+    assert checker.encoder.id == MINILM_ID
+    verdict = checker.verify(claim, [SOURCE])[0]
+    assert "42 million pounds" in verdict.evidence[0].text
+    assert verdict.score == pytest.approx(verifier.verify(claim, [SOURCE])[0].score)
 
 
 def one(verifier: GroundingVerifier, claim: str) -> ClaimVerdict:
@@ -122,7 +149,7 @@ def test_threshold_comes_from_settings_and_weights_are_shipped(verifier: Groundi
     assert verifier.threshold == Settings().grounding_threshold
     weights = shipped_weights()
     assert 0.0 < weights.threshold < 1.0
-    strict = GroundingVerifier(verifier.embedder, threshold=0.999)
+    strict = GroundingVerifier(verifier.encoder, threshold=0.999)
     assert not strict.verify("Westbridge's barrier is going to cost 42 million pounds.", [SOURCE])[0].supported
     # a claim that stands word for word in a source needs no model: supported whatever the threshold
     [quoted] = strict.verify("The barrier will cost 42 million pounds [1].", [SOURCE])

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.embeddings import Embedder
+from qa.embeddings import MiniLMOnnxEmbedder, minilm
 from qa.grounding.claims import split_claims
 from qa.grounding.facts import analyse, checkable
 from qa.grounding.features import (
@@ -111,12 +111,15 @@ class ClaimChecker:
 class GroundingVerifier(ClaimChecker):
     """Checks each claim of a response against source texts; no network, no labels, CPU only."""
 
-    def __init__(self, embedder: Embedder, threshold: float | None = None, weights: Weights | None = None) -> None:
+    def __init__(
+        self, encoder: MiniLMOnnxEmbedder | None = None, threshold: float | None = None, weights: Weights | None = None
+    ) -> None:
         if threshold is None:
             from qa.config import Settings
 
             threshold = Settings().grounding_threshold
-        self.embedder = embedder
+        # Always the bundled model, whatever embedder the store uses: the weights were fitted on its features.
+        self.encoder = encoder or minilm()
         self.threshold = threshold
         self._weights = weights
         self._lock = threading.Lock()
@@ -159,7 +162,7 @@ class GroundingVerifier(ClaimChecker):
         index = merge([self._index(s) for s in sources]) if sources else None
         if index is None or not index.units:
             return [None for _ in claims]
-        vectors = self.embedder.embed(texts)
+        vectors = self.encoder.embed(texts)
         out: list[ClaimCheck | None] = []
         for f, vec in zip(facts, vectors, strict=True):
             if not f.content and not f.numbers:
@@ -198,7 +201,7 @@ class GroundingVerifier(ClaimChecker):
         return spans
 
     def _index(self, text: str) -> SourceIndex:
-        key = hashlib.sha256(f"{self.embedder.id}\0{text}".encode()).hexdigest()
+        key = hashlib.sha256(f"{self.encoder.id}\0{text}".encode()).hexdigest()
         with self._lock:
             if key in self._sources:
                 self._sources.move_to_end(key)
@@ -215,8 +218,8 @@ class GroundingVerifier(ClaimChecker):
         """Sentences are embedded; a window is the normalised mean of its two sentences (half the cost)."""
         sentences = [i for i, u in enumerate(index.units) if u.pair is None]
         if not sentences:
-            return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        embedded = self.embedder.embed([index.texts[i] for i in sentences])
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        embedded = self.encoder.embed([index.texts[i] for i in sentences])
         vecs = np.zeros((len(index.units), embedded.shape[1]), dtype=np.float32)
         vecs[sentences] = embedded
         for i, u in enumerate(index.units):
