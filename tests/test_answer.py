@@ -131,6 +131,16 @@ def test_today_keeps_later_articles_out(answer_service: NewsQA) -> None:
     assert "52,000" in later.answer
 
 
+def test_a_figure_the_sources_call_earlier_is_not_the_current_answer(answer_service: NewsQA) -> None:
+    # No date given: the first report says 38,000, a later one "expanded ... to about 52,000, up from the 38,000".
+    current = answer_service.ask("How many HX-9 batteries does Voltmere's recall cover?")
+    assert_grounded(answer_service, current)
+    assert current.short_answer == "52,000"
+    assert current.answer.index("52,000") < current.answer.index("38,000")
+    first = answer_service.ask("How many HX-9 batteries did Voltmere recall when it first announced the recall?")
+    assert first.short_answer == "38,000"
+
+
 def test_stream_deltas_join_to_the_answer(answer_service: NewsQA) -> None:
     events = list(answer_service.ask_stream("Which company will build the Port Calder tidal barrier?"))
     assert events[-1]["event"] == "answer"

@@ -318,6 +318,7 @@ def short_answer(
     # many titles") or about as much of it as the passage that names most of it.
     attribute = question.attribute_terms
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
+    superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, question, qterms, pool)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
         if s.coverage < min_coverage:
@@ -336,12 +337,10 @@ def short_answer(
                 c.score *= 0.5  # the sentence names the thing asked about, but this candidate is not next to it
             if (question.role_of or question.named) and head == 0:
                 continue  # "who is the mayor of X", "the name of the manufacturer": named right next to it, or not at all
-            if (
-                c.kind in ("money", "percent", "number", "measure")
-                and _EARLIER.search(s.text[: c.start - s.start][-30:])
-                and not _EARLIER_ASKED.search(question.text)
-            ):
-                c.score *= 0.5  # "up from the 38,000 announced earlier": the old figure, not the current one
+            if c.kind in _FIGURES and _key(c.text) in superseded:
+                # "up from the 38,000 announced earlier": the sources call it the old figure, wherever it stands
+                # (also in the first report, which gave it as current), so it is not the current answer.
+                c.score *= 0.5
             if _MODAL.search(s.text[: c.start - s.start]) and not _MODAL.search(question.text):
                 if c.kind in _FIGURES and question.asks_past and _POSSIBLE.search(s.text[: c.start - s.start]):
                     continue  # "how large a fine did it impose?" -- "it can fine up to $2 million": not what happened
@@ -372,6 +371,17 @@ def short_answer(
     if best is not None:
         best.score = best_score
     return best if best is not None and best_score >= threshold else None
+
+
+def _superseded(sentences: list[Sentence], question: Question, qterms: set[str], pool: Pool) -> set[str]:
+    """Figures that a passage gives as the earlier value of something ("up from the 38,000", "previously $19
+    million"): a later report has replaced them."""
+    return {
+        _key(c.text)
+        for s in sentences
+        for c in candidates(s, question, qterms, pool.names)
+        if c.kind in _FIGURES and _EARLIER.search(s.text[: c.start - s.start][-30:])
+    }
 
 
 def _key(text: str) -> str:
