@@ -318,13 +318,14 @@ def short_answer(
     # many titles") or about as much of it as the passage that names most of it.
     attribute = question.attribute_terms
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
-    superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, question, qterms, pool)
+    found = {s.key: candidates(s, question, qterms, pool.names) for s in sentences}
+    superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
         if s.coverage < min_coverage:
             continue
         context = pool.context(s)
-        for c in candidates(s, question, qterms, pool.names):
+        for c in found[s.key]:
             fit = _type_fit(c, question)
             if fit <= 0:
                 continue
@@ -373,13 +374,13 @@ def short_answer(
     return best if best is not None and best_score >= threshold else None
 
 
-def _superseded(sentences: list[Sentence], question: Question, qterms: set[str], pool: Pool) -> set[str]:
+def _superseded(sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> set[str]:
     """Figures that a passage gives as the earlier value of something ("up from the 38,000", "previously $19
     million"): a later report has replaced them."""
     return {
         _key(c.text)
         for s in sentences
-        for c in candidates(s, question, qterms, pool.names)
+        for c in found[s.key]
         if c.kind in _FIGURES and _EARLIER.search(s.text[: c.start - s.start][-30:])
     }
 
