@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(3000, ge=256, description="Token budget for sources in the prompt.")
 
     # --- grounding ---------------------------------------------------------------------------------
-    grounding_threshold: float = Field(0.506, ge=0.0, le=1.0)  # fitted with qa/grounding_weights.json
+    grounding_threshold: float = Field(0.4735, ge=0.0, le=1.0)  # fitted with qa/grounding_weights.json
 
     # --- service limits and security ---------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)

@@ -189,9 +189,12 @@ def build_index(text: str) -> SourceIndex:
                 pair=(i, i + 1),
             )
         )
-    whole = analyse(text)
+    # "Found anywhere in the source" means in its evidence sentences: an injected line's names and numbers must not
+    # make a claim that repeats them look supported.
+    evidence = " ".join(text[a:b] for a, b in spans)
+    whole = analyse(evidence)
     stems = frozenset(t.stem for t in whole.content)
-    words = {t.word for t in whole.tokens} | {t.word.replace(".", "") for t in whole.tokens} | acronyms(text)
+    words = {t.word for t in whole.tokens} | {t.word.replace(".", "") for t in whole.tokens} | acronyms(evidence)
     pairs: set[tuple[str, str]] = set()
     for f in facts:
         pairs |= _near_pairs(f.content, 3)
@@ -270,8 +273,11 @@ def align(claim: Facts, claim_vec: np.ndarray, index: SourceIndex) -> Alignment:
         recall = np.array([len(stems & u.stems) / len(stems) for u in index.units], dtype=np.float32)
     else:
         recall = np.zeros(len(index.units), dtype=np.float32)
-    # Lexical recall breaks ties between near-identical cosines and rescues paraphrased numbers/names.
-    combined = cos + 0.5 * recall
+    # Lexical recall weighs as much as cosine: a summary sentence restates the sentence it comes from, but by cosine a
+    # neighbour on the same topic often wins, and the swap checks then compare against the wrong sentence (weight
+    # 0.5 -> 1.0: grouped 5-fold SummEdits ROC-AUC 73.1 -> 74.9, QAGS 68.1 -> 67.8; 2.0 scored 75.5 on SummEdits
+    # but let two of the local LLM's invented sentences through).
+    combined = cos + 1.0 * recall
     order = [int(i) for i in np.argsort(-combined)[:LOCAL_UNITS]]
     best = int(np.argmax(cos))
     return Alignment(

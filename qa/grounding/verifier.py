@@ -27,6 +27,8 @@ from qa.grounding.features import (
     merge,
 )
 from qa.grounding.model import Logistic, Trees, model_from_dict
+from qa.injection import is_injection
+from qa.text import sentence_spans
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "grounding_weights.json"
 SOURCE_CACHE_SIZE = 256
@@ -84,10 +86,15 @@ def verbatim_span(claim: str, sources: list[str], min_words: int = 4) -> tuple[i
         return None
     pattern = re.compile(r"\s+".join(map(re.escape, words)))
     for i, source in enumerate(sources):
-        m = pattern.search(source)
-        if m:
-            return i, m.start(), m.end()
+        for m in pattern.finditer(source):
+            if not _injected(source, m.start(), m.end()):
+                return i, m.start(), m.end()
     return None
+
+
+def _injected(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` overlaps a line addressed to an AI: never evidence, even word for word."""
+    return any(is_injection(text[a:b]) for a, b in sentence_spans(text) if a < end and start < b)
 
 
 class ClaimChecker:
