@@ -33,11 +33,20 @@ _INSTRUCTION = re.compile(
 )
 
 
+# Every alternative of _INSTRUCTION contains one of these words, so a sentence without any of them cannot match.
+# The case-insensitive regex is the slow part of reading an article (~25 us a sentence, hundreds of sentences per
+# answer); this literal check on the case-folded text (casefold, not lower: "ſ" and "K" fold as (?i) folds them)
+# lets ~90% of news sentences skip it.
+_TRIGGERS = re.compile(r"ignor|disregard|forget|overrid|you|only|instruction|note|message|hidden|secret|<!--")
+
+
 def is_injection(text: str) -> bool:
     """True if ``text`` (a sentence or a line of an article) is addressed to an AI or is a role-prefixed chat line."""
     if not text:
         return False
-    return bool(_INSTRUCTION.search(text) or _ROLE.search(text))
+    if _ROLE.search(text):
+        return True
+    return bool(_TRIGGERS.search(text.casefold()) and _INSTRUCTION.search(text))
 
 
 def strip_html_comments(text: str) -> str:
