@@ -101,9 +101,10 @@ def span_f1(records: list[GroundingRecord], verdicts: list[list[ClaimVerdict]]) 
 
 def make_verifier(mode: str, settings: Settings) -> Verifier:
     if mode == "offline":
+        from qa.embeddings import minilm
         from qa.grounding import GroundingVerifier
 
-        return GroundingVerifier(threshold=settings.grounding_threshold)
+        return GroundingVerifier(minilm(settings.embed_batch_size), threshold=settings.grounding_threshold)
     if mode == "llm":
         from qa.grounding import LLMJudge
 

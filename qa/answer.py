@@ -92,9 +92,11 @@ class AnswerEngine:
     def verifier(self) -> GroundingVerifier:
         with self._lock:
             if self._verifier is None:
+                from qa.embeddings import minilm
                 from qa.grounding import GroundingVerifier
 
-                self._verifier = GroundingVerifier(threshold=self.settings.grounding_threshold)
+                encoder = minilm(self.settings.embed_batch_size)  # the store's own instance when it embeds with MiniLM
+                self._verifier = GroundingVerifier(encoder, threshold=self.settings.grounding_threshold)
             return self._verifier
 
     def chain(self) -> Any:

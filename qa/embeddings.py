@@ -128,9 +128,15 @@ class OpenAIEmbedder:
         return arr / np.clip(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12, None)
 
 
-@lru_cache(maxsize=4)
 def minilm(batch_size: int = 64) -> MiniLMOnnxEmbedder:
-    """The bundled model, loaded once per process and shared (also by the grounding verifier)."""
+    """The bundled model, loaded once per process and shared (also by the grounding verifier and by Chroma when it
+    rebuilds the collection's embedding function)."""
+    # Through one positional key: lru_cache keys minilm() and minilm(64) apart, which loaded a second model (+100 MB).
+    return _minilm(batch_size)
+
+
+@lru_cache(maxsize=4)
+def _minilm(batch_size: int) -> MiniLMOnnxEmbedder:
     return MiniLMOnnxEmbedder(batch_size=batch_size)
 
 

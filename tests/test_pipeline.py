@@ -165,3 +165,26 @@ def test_cli_ingest_search_articles(tmp_path: Path) -> None:
     assert shown["body"]
     assert "deleted" in qa("articles", "delete", listed[0]["id"])
     assert len(json.loads(qa("articles", "list", "--json"))) == 8
+
+
+def test_the_model_is_loaded_once_per_process(tmp_path: Path) -> None:
+    # Reopening a store makes Chroma rebuild the collection's embedding function from its config, and answers load
+    # the verifier: all of it must share one ONNX model (a second one cost ~100 MB of server memory).
+    code = f"""
+from pathlib import Path
+import qa.embeddings as e
+from qa.config import Settings
+from qa.models import ArticleIn
+from qa.service import NewsQA
+data = Path({str(tmp_path)!r})
+NewsQA(Settings(data_dir=data)).ingest_records(
+    [ArticleIn(id="dam", title="Dam", body="The Harlow dam opened on Monday. Crowds watched the gates rise.")]
+)
+svc = NewsQA(Settings(data_dir=data))
+assert svc.search("When did the Harlow dam open?", k=1)
+assert svc.engine.verifier.encoder is svc.embedder is e.minilm()
+print(e._minilm.cache_info().currsize)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "1"
