@@ -1,8 +1,9 @@
-"""Short answers: a name, number, date or place cut verbatim from the best evidence sentences.
+"""Short answers: a name, number, date, place or kind of thing cut verbatim from the best evidence sentences.
 
-Candidates are found by shape (capitalised runs and quoted titles, numbers with units, dates), kept when
-they fit the question's answer type and do not just repeat the question, and ranked by the sentence they
-come from, how close they sit to the question's words, and how many good sentences agree on them.
+Candidates are found by shape (capitalised runs and quoted titles, numbers with units, dates) or, for a
+"which animals"-style question, as lower-case nouns that WordNet says are kinds of the asked-for noun; they
+are kept when they fit the question's answer type and do not just repeat the question, and ranked by the
+sentence they come from, how close they sit to the question's words, and how many good sentences agree on them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa import wordnet
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.gazetteer import PLACES
 from qa.generators.questions import PERSON_NOUNS, Question, term, wordset
@@ -47,6 +49,7 @@ _UNIT = re.compile(
 _CONNECT = r"(?:of|the|and|&|de|del|da|du|la|le|van|von|der|for|y)"
 _CAP = r"(?:[A-Z][\w'’\-]*(?:\.(?=\w))?[\w'’\-]*|[A-Z]\.(?:[A-Z]\.)+)"
 _NAME = re.compile(rf"(?<![\w'’]){_CAP}(?:\s+(?:{_CONNECT}\s+)*(?:{_CAP}|\d+(?:st|nd|rd|th)?\b))*")
+_WORD = re.compile(r"(?<![\w'’\-])[A-Za-z][a-z]+(?:-[a-z]+)?(?![\w'’\-])")
 _MONTH_START = re.compile(rf"^(?:{_MONTH}|{_DAY})\b")
 _EARLIER = re.compile(
     r"\b(?:up|down) from(?: the| an? )?\s*$|\b(?:compared with|from an earlier|previously|earlier estimate of"
@@ -84,6 +87,11 @@ NUMBER_MISSING = 0.7  # ... per figure or year (often left out: "the deal, expec
 AGREEMENT = 0.25  # how much each further passage naming the same candidate adds (diminishing)
 ALIGN_WEIGHT = 0.5
 ATTRIBUTE_SHARE = 0.6  # a figure's sentence must name this share of the asked-about words the best passage names
+_PLACE_TERMS = frozenset(term(p.lower()) for p in PLACES if " " not in p)
+GEO_HEADS = wordset(
+    "country countries nation nations city cities state states town towns village villages continent region "
+    "regions island islands county province capital place location area district territory"
+)
 _TITLE_HEADS = wordset("show series movie film song album book play game musical novel")
 _COMMON_STARTS = wordset("the a an but and in on at as after before when while if last this that its")
 
@@ -188,6 +196,14 @@ def candidates(
                 if not _MONTH_START.match(part):
                     add(cursor, cursor + len(part), "name")
                 cursor += len(part) + 5
+    if question.atype == "entity" and question.head_word and not question.named:
+        # A common noun of the kind asked for: "which animals" -> "lions", "which condiment" -> "mustard".
+        for m in _WORD.finditer(text):
+            w = m.group()
+            if (w[0].isupper() and m.start() > 0) or w.lower() in STOPWORDS or term(w.lower()) in question_terms:
+                continue
+            if wordnet.is_a(w.lower(), question.head_word):
+                add(*m.span(), "kind", strip=False)
     for m in _DATE.finditer(text):
         add(*m.span(), "date", strip=False)
     for m in _MONEY.finditer(text):
@@ -223,6 +239,8 @@ def _type_fit(c: Candidate, question: Question) -> float:
         if kind == "measure":
             return 0.0 if money or pct else 0.9
         return 0.0 if money or pct else 0.4 if kind == "number" else 0.0
+    if kind == "kind":
+        return 1.0  # only found for an entity question, as a kind of its head noun
     if kind not in ("name", "title"):
         return 0.0
     lower = {w.lower().strip(".,") for w in words}
@@ -236,8 +254,14 @@ def _type_fit(c: Candidate, question: Question) -> float:
         titled = bool(_TITLES.search(before))
         return 1.0 if len(words) >= 2 or titled else 0.6
     if t == "place":
+        specific = question.head_word is not None and question.head_word not in GEO_HEADS
+        if specific and re.match(
+            rf"\s+(?:[A-Z][\w'’\-]*\s+)?{re.escape(question.head_word)}\b", body[c.end : c.end + 40], re.I
+        ):
+            return 1.0  # named as what is asked for: "which national park" -> "Glacier Rock [National Park]"
         if place:
-            return 1.0
+            # ... while a state or city from the gazetteer is not a park, a river or an airport
+            return 0.7 if specific else 1.0
         prep = bool(re.search(r"\b(?:in|at|from|near|to|of)\s+$", before))
         return 0.7 if prep and not org else 0.3
     # entity: a named thing; a quoted title when a show/film/book is asked for
@@ -357,7 +381,9 @@ def short_answer(
                 # it raise fares", which another passage speaks of ("would not raise fares this year").
                 continue
             missing = pinned - context
-            names = sum(1 for t in missing if not t[:1].isdigit())
+            # A country or state the question is set in ("which US national park") is often left unsaid by
+            # the report itself: it counts as little as a missing figure.
+            names = sum(1 for t in missing if not t[:1].isdigit() and t not in _PLACE_TERMS)
             name_factor = ROLE_NAME_MISSING if question.role_of else NAME_MISSING
             c.score *= name_factor ** min(names, 2) * NUMBER_MISSING ** min(len(missing) - names, 2)
             occurrences.setdefault(_key(c.text), []).append(c)
