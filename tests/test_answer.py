@@ -332,7 +332,8 @@ KIND_ARTICLES = {
         "Harbourside Zoo in Port Calder was locked down on Sunday morning after two lions slipped out of their "
         "enclosure through a gate left unlatched by Redmond Facilities staff. Keepers from the Tallis Wing "
         "found the lions near the staff car park within an hour and led them back inside. No visitors were hurt, "
-        "the zoo said, and it will reopen on Wednesday."
+        "the zoo said, and it will reopen on Wednesday. Since last year the gates have been maintained by a "
+        "subsidiary of Calder Holdings."
     ),
     "park-flood.txt": (
         "Tuesday, 7 Oct 2025\n\nFloods Close Roads Across Montana\n\n"
@@ -365,3 +366,10 @@ def test_a_state_is_not_the_park_asked_for(kinds_service: NewsQA) -> None:
     answer = kinds_service.ask("Which national park closed every entrance after the floods?")
     assert_grounded(kinds_service, answer)
     assert answer.short_answer == "Glacier Rock"
+
+
+def test_a_kind_never_answers_for_a_named_thing(kinds_service: NewsQA) -> None:
+    # "subsidiary" is a kind of company, but "which company" asks for a name.
+    answer = kinds_service.ask("Which company has maintained the zoo's gates since last year?")
+    assert_grounded(kinds_service, answer)
+    assert answer.short_answer != "subsidiary"

@@ -93,6 +93,7 @@ GEO_HEADS = wordset(
     "regions island islands county province capital place location area district territory"
 )
 _TITLE_HEADS = wordset("show series movie film song album book play game musical novel")
+NAMED_HEADS = ORG_HEADS | _TITLE_HEADS | wordset("team teams club clubs band bands party parties league leagues")
 _COMMON_STARTS = wordset("the a an but and in on at as after before when while if last this that its")
 
 
@@ -196,8 +197,14 @@ def candidates(
                 if not _MONTH_START.match(part):
                     add(cursor, cursor + len(part), "name")
                 cursor += len(part) + 5
-    if question.atype == "entity" and question.head_word and not question.named:
-        # A common noun of the kind asked for: "which animals" -> "lions", "which condiment" -> "mustard".
+    if (
+        question.atype == "entity"
+        and question.head_word
+        and question.head_word not in NAMED_HEADS
+        and not question.named
+    ):
+        # A common noun of the kind asked for: "which animals" -> "lions", "which condiment" -> "mustard" (but a
+        # "subsidiary" is no answer to "which company": companies, teams and shows are asked for by name).
         for m in _WORD.finditer(text):
             w = m.group()
             if (w[0].isupper() and m.start() > 0) or w.lower() in STOPWORDS or term(w.lower()) in question_terms:
