@@ -93,8 +93,14 @@ def _depth(synset: int) -> int:
     return depth
 
 
+@lru_cache(maxsize=1024)
+def _category(word: str) -> frozenset[int]:
+    """The word's commonest senses that are specific enough to type an answer."""
+    return frozenset(s for s in _senses(word) if _depth(s) >= MIN_CATEGORY_DEPTH)
+
+
 def is_a(word: str, category: str) -> bool:
     """Is a common sense of the noun ``word`` a kind (or an instance) of a common sense of ``category``?
     "lions" are "animals", "mustard" is a "condiment", "soccer" a "sport"; a synonym is not a kind."""
-    kinds = {s for s in _senses(category) if _depth(s) >= MIN_CATEGORY_DEPTH}
+    kinds = _category(category)  # the same head noun is checked against every word of the evidence
     return bool(kinds and _above(word) & kinds)
