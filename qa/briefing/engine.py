@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from qa.briefing.extractive import extractive_brief
 from qa.citations import check_citations, cite, dedupe
 from qa.errors import InvalidInput, NotFound
 from qa.generators.base import Draft, Source
@@ -96,7 +97,7 @@ class BriefingEngine:
             if len(bullets) >= MIN_BULLETS:
                 used, title = "llm", draft.preface or title
         if used == "extractive":
-            draft = self.engine.extractive.brief(title, sources, budget)
+            draft = extractive_brief(title, sources, budget)
             articles = {a.id: a for a in arts}
             bullets = [
                 Bullet(
