@@ -68,14 +68,23 @@ class ApiModel(BaseModel):
 
 
 class FiltersIn(Filters, ApiModel):
-    """Restrict to one source and/or a publication-date range (inclusive)."""
+    """Restrict to one source, a publication-date range (inclusive) and/or given articles (all must exist)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"source": "Harbor Ledger", "since": "2025-03-01"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"source": "Harbor Ledger", "since": "2025-03-01"},
+                {"article_ids": ["ledger-2025-04-10-gates"]},
+            ]
+        },
     )
 
     since: Day | None = None
     until: Day | None = None
+    article_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, min_length=1, max_length=100, description="Only these articles (404 if one is unknown)."
+    )
 
 
 # --- articles -------------------------------------------------------------------------------------------

@@ -69,6 +69,10 @@ class Filters(BaseModel):
     source: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
+    article_ids: list[str] | None = Field(None, description="Only these articles (as in a briefing's article_ids).")
+
+    def is_empty(self) -> bool:
+        return not (self.source or self.since or self.until or self.article_ids is not None)
 
 
 class IngestItem(BaseModel):

@@ -124,8 +124,9 @@ class NewsQA:
             raise TooLarge(f"{len(prepared)} articles in one batch; the limit is {self.settings.max_batch_articles}")
         return self.ingest_articles(prepared, progress)
 
-    def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
-        """Ingest files and folders; a file that can't be used is skipped with its reason, the rest go in."""
+    def read_paths(self, paths: Iterable[Path]) -> tuple[list[Article], IngestReport]:
+        """Parse and validate files and folders, writing nothing: the articles to ingest, and a report listing
+        each file that can't be used with its reason (so a caller knows the total before indexing starts)."""
         report = IngestReport()
         prepared: list[Article] = []
         for path in iter_files(paths):
@@ -138,9 +139,14 @@ class NewsQA:
                     prepared.append(self.prepare(rec))
             except (QAError, OSError) as exc:
                 reason = exc.detail if isinstance(exc, QAError) else str(exc)
+                reason = reason.removeprefix(f"{path.name}: ")  # the item names its path already
                 report.items.append(IngestItem(article_id=None, status="skipped", reason=reason, path=str(path)))
-        done = self.ingest_articles(prepared, progress)
-        report.items.extend(done.items)
+        return prepared, report
+
+    def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
+        """Ingest files and folders; a file that can't be used is skipped with its reason, the rest go in."""
+        prepared, report = self.read_paths(paths)
+        report.items.extend(self.ingest_articles(prepared, progress).items)
         return report
 
     # --- articles -----------------------------------------------------------------------------------
@@ -210,14 +216,22 @@ class NewsQA:
         today: dt.date | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        self.check_question(question)
+        self.check_question(question, filters)
         return self.retriever.search(question, k=k, filters=filters, today=today, mode=mode)
 
-    def check_question(self, question: str) -> None:
+    def check_question(self, question: str, filters: Filters | None = None) -> None:
         if not question or not question.strip():
             raise InvalidInput("question is empty")
         if len(question) > self.settings.max_question_chars:
             raise TooLarge(f"question has {len(question)} characters; the limit is {self.settings.max_question_chars}")
+        if filters is not None and filters.article_ids is not None:
+            # As for a briefing's article_ids: a mistyped id is an error, not a silent "the articles don't say".
+            if not filters.article_ids:
+                raise InvalidInput("filters.article_ids is empty: give at least one article id, or leave it out")
+            found = self.store.meta(filters.article_ids)
+            missing = [a for a in dict.fromkeys(filters.article_ids) if a not in found or found[a].state != "ready"]
+            if missing:
+                raise NotFound(f"no article with id {', '.join(repr(m) for m in missing)}")
 
     def stats(self) -> dict[str, int]:
         return {"articles": self.store.count(), "chunks": self.store.chunk_count(), "vectors": self.index.count()}
@@ -242,7 +256,7 @@ class NewsQA:
     ) -> Answer:
         """A grounded answer: every quote verbatim, LLM sentences verified; abstains when the articles
         don't answer. ``generator="llm"`` without ``QA_LLM_BASE_URL`` raises LLMUnavailable."""
-        self.check_question(question)
+        self.check_question(question, filters)
         return self.engine.ask(question, today=today, k=k, filters=filters, generator=generator)
 
     def ask_stream(
@@ -256,7 +270,7 @@ class NewsQA:
         """``{"event": "delta", "data": {"text"}}`` events, then ``{"event": "answer", "data": Answer}``.
 
         Checks run before the first event, so a bad request fails instead of starting a stream."""
-        self.check_question(question)
+        self.check_question(question, filters)
         self.engine.resolve(generator)
         return self.engine.stream(question, today=today, k=k, filters=filters, generator=generator)
 

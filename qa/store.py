@@ -216,6 +216,9 @@ class ArticleStore:
             if filters.until:
                 clauses.append("a.published_at <= ?")
                 args.append(filters.until.isoformat())
+            if filters.article_ids is not None:
+                clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
+                args.extend(filters.article_ids)
         return " AND ".join(clauses), args
 
     def put(self, con: sqlite3.Connection, article: Article, chunks: list[Chunk]) -> None:

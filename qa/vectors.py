@@ -122,6 +122,8 @@ def _where(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"day": {"$gte": day_number(filters.since)}})
     if filters.until:
         clauses.append({"day": {"$lte": day_number(filters.until)}})
+    if filters.article_ids is not None:
+        clauses.append({"article_id": {"$in": filters.article_ids}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -332,6 +332,24 @@ def test_ask_json_is_grounded(client: TestClient) -> None:
         assert body[cit["start"] : cit["end"]] == cit["quote"]
 
 
+def test_ask_and_search_take_article_ids_like_briefings(client: TestClient) -> None:
+    """filters.article_ids limits an answer or a search to given articles; an unknown id is a 404, as for briefings."""
+    hits = client.post("/v1/search", json={"question": "tidal barrier", "k": 10}).json()
+    other = hits[-1]["article_id"]
+    assert other != hits[0]["article_id"]
+    only = {"article_ids": [other]}
+    limited = client.post("/v1/search", json={"question": "tidal barrier", "k": 10, "filters": only})
+    assert limited.status_code == 200, limited.text
+    assert {h["article_id"] for h in limited.json()} == {other}
+    answer = client.post("/v1/ask", json={"question": "What about the tidal barrier?", "filters": only})
+    assert answer.status_code == 200, answer.text
+    assert {c["article_id"] for c in answer.json()["citations"]} <= {other}
+    for route in ("/v1/ask", "/v1/search"):
+        unknown = {"question": "tidal barrier?", "filters": {"article_ids": [other, "no-such-article"]}}
+        assert_problem(client.post(route, json=unknown), 404, "no-such-article")
+        assert_problem(client.post(route, json={"question": "q", "filters": {"article_ids": []}}), 422)
+
+
 @pytest.mark.parametrize("how", ["accept", "flag"])
 def test_ask_streams_sse(client: TestClient, how: str) -> None:
     question = {"question": "How did the Port Calder city council vote on the tidal barrier?"}

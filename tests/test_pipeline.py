@@ -85,6 +85,33 @@ def test_search_filters_and_today(svc: NewsQA) -> None:
         assert svc.search("tidal barrier contractor", k=3, mode=mode)  # type: ignore[arg-type]
 
 
+def test_search_and_ask_limited_to_given_articles(svc: NewsQA) -> None:
+    """filters.article_ids: every hit and every citation comes from the named articles; an unknown id is a 404."""
+    found = [{h.article_id for h in svc.search("tidal barrier", k=10, mode=m)} for m in ("dense", "bm25")]  # type: ignore[arg-type]
+    ids = sorted(found[0] & found[1])
+    assert len(ids) >= 2
+    chosen = ids[-1]  # the filter must keep out the other articles that match as well
+    only = svc.search("tidal barrier", k=10, filters=Filters(article_ids=[chosen]))
+    assert only and {h.article_id for h in only} == {chosen}
+    for mode in ("dense", "bm25"):
+        hits = svc.search("tidal barrier", k=10, filters=Filters(article_ids=[chosen]), mode=mode)  # type: ignore[arg-type]
+        assert hits and {h.article_id for h in hits} == {chosen}
+    answer = svc.ask("What is happening with the tidal barrier?", filters=Filters(article_ids=[chosen]))
+    assert answer.citations and {c.article_id for c in answer.citations} == {chosen}
+    with pytest.raises(NotFound, match="no-such-article"):
+        svc.ask("tidal barrier?", filters=Filters(article_ids=[chosen, "no-such-article"]))
+    with pytest.raises(NotFound):
+        svc.search("tidal barrier", filters=Filters(article_ids=["no-such-article"]))
+
+
+def test_search_scores_share_one_scale_across_modes(svc: NewsQA) -> None:
+    """The best passage scores 1.0 whether one retriever or both rank it (documented in /v1/search)."""
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = svc.search("Voltmere battery recall", k=5, mode=mode)  # type: ignore[arg-type]
+        assert all(0.0 <= h.score <= 1.0 for h in hits), (mode, [h.score for h in hits])
+        assert hits[0].score > 0.9, (mode, hits[0].score)
+
+
 def test_langchain_retriever(svc: NewsQA) -> None:
     docs = langchain_retriever(svc.retriever, k=2).invoke("Who is building the tidal barrier?")
     assert len(docs) == 2 and docs[0].metadata["article_id"]

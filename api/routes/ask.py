@@ -62,7 +62,7 @@ async def _event_stream(first: Any, events: Iterator[dict[str, Any]], path: str)
     response_model=Answer,
     summary="Ask a question",
     responses={
-        **problems(400, 413, 422, 503),
+        **problems(400, 404, 413, 422, 503),
         200: {
             "description": "The answer (JSON), or with `Accept: text/event-stream` or `stream: true` an SSE stream: "
             "`delta` events `{text}` as the answer is produced, then one `answer` event with the full answer "
