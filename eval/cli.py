@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from eval import runner
@@ -18,13 +16,13 @@ from eval.datasets import load_corpus, load_questions
 from eval.report import TYPE_TABLE_KEYS, ReportSpec, fmt, write_json, write_report
 from qa.config import Settings
 from qa.errors import QAError
+from qa.exit_codes import ExitCode
+from qa.terminal import console, error, fail, progress_bar
 
 eval_app = typer.Typer(help="Evaluate retrieval, answers and grounding on QA datasets.", no_args_is_help=True)
 
 Questions = Annotated[Path, typer.Option("--questions", exists=True, dir_okay=False, help="QA JSONL file.")]
 Articles = Annotated[list[Path], typer.Option("--articles", exists=True, help="Articles file or folder (repeatable).")]
-# Own consoles rather than qa.cli's: qa.cli mounts this app, so importing from it would be circular.
-console = Console(stderr=True)
 # Piped output (CI logs, files) gets room for the wide tables instead of rich's 80-column default.
 out = Console() if sys.stdout.isatty() else Console(width=140)
 
@@ -39,20 +37,6 @@ FailUnder = Annotated[
 ]
 
 
-@contextmanager
-def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
-
-
 def load(questions: Path, articles: list[Path]) -> tuple[Any, list[Any]]:
     corpus = load_corpus(articles)
     for path, reason in corpus.skipped:
@@ -60,8 +44,7 @@ def load(questions: Path, articles: list[Path]) -> tuple[Any, list[Any]]:
     try:
         items = load_questions(questions, corpus)
     except (ValueError, KeyError) as exc:
-        console.print(f"[red]error:[/red] {questions}: {exc}")
-        raise typer.Exit(2) from None
+        error(f"{questions}: {exc}", ExitCode.REFUSED)
     return corpus, items
 
 
@@ -98,7 +81,8 @@ def retrieval(
         write_json(result, json_out)
 
 
-def parse_gates(gates: list[str]) -> dict[str, float]:
+def parse_gates(gates: list[str], known: Iterable[str]) -> dict[str, float]:
+    """``metric=value`` gates, checked before any work starts: a typo must not cost a whole eval run."""
     parsed: dict[str, float] = {}
     for gate in gates:
         name, sep, value = gate.partition("=")
@@ -107,8 +91,13 @@ def parse_gates(gates: list[str]) -> dict[str, float]:
         except ValueError:
             sep = ""
         if not sep:
-            console.print(f"[red]error:[/red] --fail-under takes metric=value, got {gate!r}")
-            raise typer.Exit(2)
+            error(f"--fail-under takes metric=value, got {gate!r}", ExitCode.USAGE)
+    unknown = sorted(set(parsed) - set(known))
+    if unknown:
+        error(
+            f"--fail-under: unknown metric {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}",
+            ExitCode.USAGE,
+        )
     return parsed
 
 
@@ -147,7 +136,7 @@ def finish(
     report: Path | None,
     gates: dict[str, float],
 ) -> None:
-    """Write the JSON and the report, then apply the gates (exit 1 when one fails)."""
+    """Write the JSON and the report, then apply the gates (exit FAILED when one fails)."""
     if json_out:
         write_json(result, json_out)
     if report:
@@ -158,7 +147,7 @@ def finish(
     for message in failed:
         console.print(f"[red]gate failed:[/red] {message}")
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 @eval_app.command("qa")
@@ -184,16 +173,15 @@ def qa_command(
     """Answer every question of a QA set and score retrieval, answers, abstention, citations, faithfulness."""
     from eval.datasets import DEMO_ARTICLES, DEMO_BRIEFINGS, DEMO_QUESTIONS, load_briefings
     from eval.report import qa_overall, qa_spec
+    from eval.scoring import qa_metric_names
 
     if generator not in ("extractive", "llm"):
-        console.print("[red]error:[/red] --generator must be extractive or llm")
-        raise typer.Exit(2)
-    gates = parse_gates(fail_under or [])
+        error("--generator must be extractive or llm", ExitCode.USAGE)
+    gates = parse_gates(fail_under or [], qa_metric_names())
     if questions is None:  # the built-in set: demo questions, the demo corpus and its briefing cases
         questions, articles, briefings = DEMO_QUESTIONS, [DEMO_ARTICLES], briefings or DEMO_BRIEFINGS
     if not articles:
-        console.print("[red]error:[/red] --articles is required with --questions")
-        raise typer.Exit(2)
+        error("--articles is required with --questions", ExitCode.USAGE)
     corpus, items = load(questions, articles)
     items = items[:limit] if limit else items
     cases = load_briefings(briefings, corpus) if briefings else []
@@ -203,8 +191,7 @@ def qa_command(
             with progress_bar("Answering", len(items) + len(cases)) as advance:
                 result = runner.run_qa(svc, items, cases, k=k, generator=generator, progress=advance)
     except QAError as exc:  # e.g. --generator llm without an endpoint configured
-        console.print(f"[red]error:[/red] {exc.detail}")
-        raise typer.Exit(2) from None
+        fail(exc)
     result["dataset"] = {
         "questions": str(questions),
         "articles": [str(a) for a in articles],
@@ -225,10 +212,12 @@ def grounding(
     fail_under: FailUnder = None,
 ) -> None:
     """Score the grounding verifier on (source, response, label) records: balanced accuracy, F1, AUC."""
-    from eval.grounding import run_grounding_eval
+    from eval.grounding import grounding_metric_names, run_grounding_eval
     from eval.report import grounding_spec
 
-    gates = parse_gates(fail_under or [])
+    if mode not in ("offline", "llm"):
+        error("--mode must be offline or llm", ExitCode.USAGE)
+    gates = parse_gates(fail_under or [], grounding_metric_names())
     total = sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
     with progress_bar("Verifying", total) as advance:
         result = run_grounding_eval(data, mode, Settings(), progress=lambda done, total: advance(1))

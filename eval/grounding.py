@@ -75,6 +75,11 @@ def classification_report(hallucinated: list[bool], support_scores: list[float],
     }
 
 
+def grounding_metric_names() -> frozenset[str]:
+    """Every figure ``qa eval grounding`` reports (what ``--fail-under`` can gate)."""
+    return frozenset(classification_report([True, False], [0.0, 1.0], 0.5)) | {"seconds_per_item", "span_f1"}
+
+
 def claim_labels(record: GroundingRecord, claims: list[tuple[int, int]]) -> list[bool] | None:
     """Gold "unsupported" per claim: it overlaps a labelled span. ``None`` when unknown (no spans given)."""
     if record.label == "supported":

@@ -201,3 +201,11 @@ def summarize_briefings(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "coverage": m.mean([r["coverage"] for r in rows]),
         "citation_validity": sum(valid) / len(valid) if valid else float("nan"),
     }
+
+
+def qa_metric_names() -> frozenset[str]:
+    """Every figure ``qa eval qa`` reports (what ``--fail-under`` can gate), from the summaries of an empty run:
+    a new metric in :func:`summarize_qa` or :func:`summarize_briefings` is gateable without a list to update."""
+    from eval.report import qa_overall
+
+    return frozenset(qa_overall({"overall": summarize_qa([]), "briefings": {"overall": summarize_briefings([])}}))

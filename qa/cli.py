@@ -5,31 +5,63 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from eval.cli import eval_app
+from qa import exit_codes
 from qa.config import Settings
 from qa.errors import QAError
+from qa.exit_codes import ExitCode
 from qa.models import Filters
+from qa.terminal import console, error, fail, out, progress_bar
 
-app = typer.Typer(help="Grounded news Q&A and briefings over your articles.", no_args_is_help=True)
+app = typer.Typer(
+    help="Grounded news Q&A and briefings over your articles.",
+    epilog=exit_codes.HELP,
+    no_args_is_help=True,
+)
 articles_app = typer.Typer(help="List, show and delete stored articles.", no_args_is_help=True)
 app.add_typer(articles_app, name="articles")
 app.add_typer(eval_app, name="eval")
 
-console = Console(stderr=True)
-out = Console()
-
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: $QA_DATA_DIR or ./data).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Since = Annotated[str | None, typer.Option(metavar="YYYY-MM-DD", help="Published on or after this day.")]
+Until = Annotated[str | None, typer.Option(metavar="YYYY-MM-DD", help="Published on or before this day.")]
+ArticleIds = Annotated[
+    list[str] | None,
+    typer.Option("--article", metavar="ID", help="Only this article id (repeatable); unknown ids are an error."),
+]
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsqa")
+    except PackageNotFoundError:  # a bare checkout, not installed
+        from qa import __version__
+
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"qa (newsqa) {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Grounded news Q&A and briefings over your articles."""
 
 
 def settings_for(data_dir: Path | None = None, **overrides: Any) -> Settings:
@@ -46,21 +78,29 @@ def open_service(data_dir: Path | None = None, **overrides: Any) -> Any:
     return NewsQA(settings_for(data_dir, **overrides))
 
 
+def open_store(data_dir: Path | None = None, *, need_articles: bool = False) -> Any:
+    """The service over an existing store. A data directory that does not exist is an error here (a mistyped
+    ``--data-dir`` must not silently create an empty store); so is an empty store when ``need_articles``."""
+    settings = settings_for(data_dir)
+    where = settings.data_dir
+    if not where.is_dir():
+        error(
+            f"no article store at {where}: check --data-dir / QA_DATA_DIR, or add articles first with `qa ingest PATH`",
+            ExitCode.NOTHING_TO_DO,
+        )
+    try:
+        svc = open_service(data_dir)
+    except QAError as exc:
+        fail(exc)
+    if need_articles and svc.store.count() == 0:
+        error(
+            f"the article store at {where} is empty: add articles first with `qa ingest PATH`", ExitCode.NOTHING_TO_DO
+        )
+    return svc
+
+
 def print_json(data: Any) -> None:
     out.print_json(json.dumps(data, ensure_ascii=False, default=str))
-
-
-@contextmanager
-def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
-
-
-def fail(exc: QAError) -> None:
-    console.print(f"[red]error:[/red] {exc.detail}")
-    raise typer.Exit(2)
 
 
 def parse_day(value: str | None, name: str) -> dt.date | None:
@@ -69,8 +109,7 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        console.print(f"[red]error:[/red] {name} must be a date YYYY-MM-DD, got {value!r}")
-        raise typer.Exit(2) from None
+        error(f"{name} must be a date YYYY-MM-DD, got {value!r}", ExitCode.USAGE)
 
 
 @app.command()
@@ -79,28 +118,44 @@ def ingest(
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add or update articles; re-ingesting unchanged articles changes nothing."""
+    """Add or update articles; re-ingesting unchanged articles changes nothing.
+
+    A path that does not exist is reported and the others are still ingested (exit 3); when every input is
+    skipped nothing is stored (exit 4)."""
     missing = [p for p in paths if not p.exists()]
+    for path in missing:
+        console.print(f"[red]error:[/red] no such file or folder: {path}", highlight=False)
+    present = [p for p in paths if p.exists()]
+    report = None
+    if present:
+        try:
+            svc = open_service(data_dir)
+            articles, report = svc.read_paths(present)
+            with progress_bar("Indexing articles", len(articles)) as advance:
+                report.items.extend(svc.ingest_articles(articles, progress=advance).items)
+        except QAError as exc:
+            fail(exc)
+    if report is not None:
+        if as_json:
+            print_json({**report.summary, "items": [i.model_dump() for i in report.items]})
+        else:
+            for item in report.items:
+                if item.status == "skipped":
+                    console.print(f"[yellow]skipped[/yellow] {item.path}: {item.reason}", highlight=False)
+            s = report.summary
+            out.print(
+                f"articles: {s['added']} added, {s['updated']} updated, {s['unchanged']} unchanged, "
+                f"{s['skipped']} skipped; chunks: {s['chunks']} written"
+            )
     if missing:
-        console.print(f"[red]error:[/red] no such file or folder: {', '.join(map(str, missing))}")
-        raise typer.Exit(2)
-    try:
-        svc = open_service(data_dir)
-        with progress_bar("Indexing", None) as advance:
-            report = svc.ingest_paths(paths, progress=advance)
-    except QAError as exc:
-        fail(exc)
-    if as_json:
-        print_json({**report.summary, "items": [i.model_dump() for i in report.items]})
-        return
-    for item in report.items:
-        if item.status == "skipped":
-            console.print(f"[yellow]skipped[/yellow] {item.path}: {item.reason}")
-    s = report.summary
-    out.print(
-        f"articles: {s['added']} added, {s['updated']} updated, {s['unchanged']} unchanged, "
-        f"{s['skipped']} skipped; chunks: {s['chunks']} written"
-    )
+        raise typer.Exit(ExitCode.NOT_FOUND)
+    if report is not None and report.items and all(i.status == "skipped" for i in report.items):
+        error("nothing ingested: every input was skipped", ExitCode.NOTHING_TO_DO)
+    if report is not None and not report.items:
+        error(
+            f"no article files (.txt .md .html .json .jsonl) under {', '.join(map(str, present))}",
+            ExitCode.NOTHING_TO_DO,
+        )
 
 
 @articles_app.command("list")
@@ -108,27 +163,38 @@ def articles_list(
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
-    until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
+    since: Since = None,
+    until: Until = None,
 ) -> None:
     """Every stored article (newest first)."""
     filters = Filters(source=source, since=parse_day(since, "--since"), until=parse_day(until, "--until"))
-    items, _total = open_service(data_dir).list_articles(filters)
+    items, _total = open_store(data_dir).list_articles(filters)
     if as_json:
         print_json([a.model_dump(exclude={"body"}, mode="json") for a in items])
         return
-    table = Table("id", "published", "source", "chunks", "title")
+    out.print(articles_table(items))
+    out.print(f"{len(items)} articles", highlight=False)
+
+
+def articles_table(items: list[Any]) -> Table:
+    """Ids are never cut or wrapped, whatever the width (they are copied into `show` and `delete`); the title
+    wraps instead."""
+    table = Table(show_edge=False)
+    table.add_column("id", no_wrap=True, min_width=max((len(a.id) for a in items), default=2))
+    table.add_column("published", no_wrap=True)
+    table.add_column("source", overflow="fold")
+    table.add_column("chunks", justify="right", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
     for a in items:
         table.add_row(a.id, str(a.published_at or ""), a.source or "", str(a.n_chunks), a.title)
-    out.print(table)
-    out.print(f"{len(items)} articles")
+    return table
 
 
 @articles_app.command("show")
 def articles_show(article_id: str, data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
     """One article with its stored cleaned body."""
     try:
-        art = open_service(data_dir).get_article(article_id)
+        art = open_store(data_dir).get_article(article_id)
     except QAError as exc:
         fail(exc)
     if as_json:
@@ -142,7 +208,7 @@ def articles_show(article_id: str, data_dir: DataDir = None, as_json: JsonFlag =
 def articles_delete(article_id: str, data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
     """Remove an article and every chunk of it."""
     try:
-        open_service(data_dir).delete_article(article_id)
+        open_store(data_dir).delete_article(article_id)
     except QAError as exc:
         fail(exc)
     if as_json:
@@ -157,19 +223,25 @@ def search(
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Number of hits.")] = 8,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
-    today: Annotated[str | None, typer.Option(help="The question's date (YYYY-MM-DD): no later articles.")] = None,
+    today: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="The question's date: no later articles.")
+    ] = None,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
-    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
-    until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
+    since: Since = None,
+    until: Until = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or bm25.")] = "hybrid",
+    article: ArticleIds = None,
 ) -> None:
-    """Hybrid search (dense + BM25) over the stored chunks."""
+    """Hybrid search (dense + BM25) over the stored chunks. Scores are 0–1 in every mode (1 = the best passage;
+    they rank one result list, not across questions)."""
     if mode not in ("hybrid", "dense", "bm25"):
-        console.print("[red]error:[/red] --mode must be hybrid, dense or bm25")
-        raise typer.Exit(2)
-    filters = Filters(source=source, since=parse_day(since, "--since"), until=parse_day(until, "--until"))
+        error("--mode must be hybrid, dense or bm25", ExitCode.USAGE)
+    filters = Filters(
+        source=source, since=parse_day(since, "--since"), until=parse_day(until, "--until"), article_ids=article
+    )
+    svc = open_store(data_dir, need_articles=True)
     try:
-        hits = open_service(data_dir).search(
+        hits = svc.search(
             question,
             k=k,
             filters=filters,
@@ -188,12 +260,6 @@ def search(
         out.print()
 
 
-def _answer_json(answer: Any) -> dict[str, Any]:
-    data = answer.model_dump(mode="json")
-    keys = ("answer", "short_answer", "answerable", "citations", "sentences", "generator", "fallback")
-    return {k: data[k] for k in keys}
-
-
 def _print_citations(citations: list[Any]) -> None:
     for n, c in enumerate(citations, 1):
         when = f", {c.published_at}" if c.published_at else ""
@@ -204,21 +270,30 @@ def _print_citations(citations: list[Any]) -> None:
 @app.command()
 def ask(
     question: str,
-    today: Annotated[str | None, typer.Option(help='The question\'s date (YYYY-MM-DD), for "this week".')] = None,
+    today: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help='The question\'s date, for "this week".')
+    ] = None,
     llm: Annotated[bool, typer.Option("--llm", help="Use the configured OpenAI-compatible LLM.")] = False,
     k: Annotated[int | None, typer.Option("-k", min=1, max=100, help="Passages to retrieve.")] = None,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
+    article: ArticleIds = None,
 ) -> None:
     """A grounded answer with verbatim citations (abstains when the articles don't say)."""
+    today_date = parse_day(today, "--today")
+    svc = open_store(data_dir, need_articles=True)
     try:
-        answer = open_service(data_dir).ask(
-            question, today=parse_day(today, "--today"), k=k, generator="llm" if llm else None
+        answer = svc.ask(
+            question,
+            today=today_date,
+            k=k,
+            filters=Filters(article_ids=article) if article else None,
+            generator="llm" if llm else None,
         )
     except QAError as exc:
         fail(exc)
     if as_json:
-        print_json(_answer_json(answer))
+        print_json(answer.model_dump(mode="json"))  # the same object as POST /v1/ask returns
         return
     out.print(answer.answer, markup=False, highlight=False)
     if answer.short_answer:
@@ -232,34 +307,33 @@ def ask(
 
 @app.command()
 def brief(
-    article: Annotated[list[str] | None, typer.Option("--article", help="Article id (repeatable).")] = None,
+    article: Annotated[
+        list[str] | None, typer.Option("--article", metavar="ID", help="Article id (repeatable).")
+    ] = None,
     topic: Annotated[str | None, typer.Option(help="Topic to find articles for.")] = None,
-    since: Annotated[str | None, typer.Option(help="Published on or after YYYY-MM-DD.")] = None,
-    until: Annotated[str | None, typer.Option(help="Published on or before YYYY-MM-DD.")] = None,
+    since: Since = None,
+    until: Until = None,
     llm: Annotated[bool, typer.Option("--llm", help="Use the configured OpenAI-compatible LLM.")] = False,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
     """A title and 3–8 cited bullets over the given articles or a topic."""
+    if not article and not topic:
+        error("give --article ID (repeatable) or --topic TEXT", ExitCode.USAGE)
+    window = parse_day(since, "--since"), parse_day(until, "--until")
+    svc = open_store(data_dir, need_articles=True)
     try:
-        result = open_service(data_dir).brief(
+        result = svc.brief(
             article_ids=article or None,
             topic=topic,
-            since=parse_day(since, "--since"),
-            until=parse_day(until, "--until"),
+            since=window[0],
+            until=window[1],
             generator="llm" if llm else None,
         )
     except QAError as exc:
         fail(exc)
     if as_json:
-        data = result.model_dump(mode="json")
-        print_json(
-            {
-                "title": data["title"],
-                "bullets": [{"text": b["text"], "citations": b["citations"]} for b in data["bullets"]],
-                "article_ids": data["article_ids"],
-            }
-        )
+        print_json(result.model_dump(mode="json"))  # the same object as POST /v1/briefings returns
         return
     out.print(f"[bold]{result.title}[/bold]")
     for b in result.bullets:
@@ -269,21 +343,34 @@ def brief(
 
 
 @app.command()
-def reindex(data_dir: DataDir = None) -> None:
+def reindex(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
     """Rebuild chunks, BM25 and vectors from the stored articles (after changing chunking or embedder)."""
+    svc = open_store(data_dir)
     try:
-        svc = open_service(data_dir)
-        with progress_bar("Reindexing", svc.store.count(states=("ready", "indexing"))) as advance:
+        total = svc.store.count(states=("ready", "indexing"))
+        with progress_bar("Reindexing articles", total) as advance:
             n = svc.reindex(progress=advance)
     except QAError as exc:
         fail(exc)
-    out.print(f"reindexed {n} articles; {svc.stats()}")
+    counts = svc.stats()
+    if as_json:
+        print_json({"reindexed": n, **counts})
+    else:
+        out.print(f"reindexed {n} articles: {_counts_sentence(counts)}", highlight=False)
+
+
+def _counts_sentence(counts: dict[str, int]) -> str:
+    return f"{counts['articles']} articles, {counts['chunks']} chunks, {counts['vectors']} vectors"
 
 
 @app.command()
-def stats(data_dir: DataDir = None) -> None:
+def stats(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
     """Counts of articles, chunks and vectors."""
-    print_json(open_service(data_dir).stats())
+    counts = open_store(data_dir).stats()
+    if as_json:
+        print_json(counts)
+    else:
+        out.print(f"{settings_for(data_dir).data_dir}: {_counts_sentence(counts)}", highlight=False)
 
 
 DEMO_ARTICLES = Path(__file__).resolve().parent.parent / "demo" / "articles"
@@ -299,6 +386,21 @@ def serve(
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ... (default $QA_LOG_LEVEL).")] = None,
 ) -> None:
     """Serve the HTTP API (docs at /docs) with uvicorn; models load once at start-up."""
+    from qa.ports import PortUnavailable, listening_socket
+
+    # The port is taken first, before anything loads: a busy port fails in a second, not after loading the
+    # models and the demo corpus, and nothing can grab it in between.
+    try:
+        sock = listening_socket(host, port)
+    except PortUnavailable as exc:
+        error(str(exc), ExitCode.UNAVAILABLE)
+    with sock:
+        _serve_on(sock, host, data_dir, load_demo, log_json, log_level)
+
+
+def _serve_on(
+    sock: Any, host: str, data_dir: Path | None, load_demo: bool, log_json: bool | None, log_level: str | None
+) -> None:
     import logging
 
     import uvicorn
@@ -313,8 +415,7 @@ def serve(
     service = None
     if load_demo:
         if not DEMO_ARTICLES.is_dir():
-            console.print(f"[red]error:[/red] demo corpus not found at {DEMO_ARTICLES}")
-            raise typer.Exit(2)
+            error(f"demo corpus not found at {DEMO_ARTICLES}", ExitCode.NOT_FOUND)
         try:
             from qa.service import NewsQA
 
@@ -324,14 +425,13 @@ def serve(
             fail(exc)
         console.print(f"demo corpus: {s['added']} added, {s['updated']} updated, {s['unchanged']} unchanged")
     # log_config=None keeps the logging set up above (request ids, JSON) instead of uvicorn's own.
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings, service),
-        host=host,
-        port=port,
         log_config=None,
         access_log=False,
         log_level=settings.log_level.lower(),
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from qa.citations import CitationMismatch, check_citations, cite
 from qa.config import Settings
 from qa.errors import InvalidInput, LLMUnavailable
+from qa.exit_codes import ExitCode
 from qa.models import Answer
 from qa.service import NewsQA
 from tests.conftest import assert_verbatim
@@ -193,7 +194,7 @@ def test_cli_ask_json(answer_service: NewsQA) -> None:
         assert set(c) >= {"article_id", "title", "url", "published_at", "quote", "start", "end"}
     assert all(set(s) >= {"text", "supported", "score", "citations"} for s in data["sentences"])
     bad = CliRunner().invoke(app, ["ask", "x", "--llm", "--data-dir", str(answer_service.settings.data_dir)])
-    assert bad.exit_code == 2 and "QA_LLM_BASE_URL" in bad.output
+    assert bad.exit_code == ExitCode.UNAVAILABLE and "QA_LLM_BASE_URL" in bad.output
 
 
 # --- answerability and injected lines, on the extractive generator alone (articles in our own words) -------------

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from qa.config import Settings
 from qa.errors import InvalidInput, NotFound
+from qa.exit_codes import ExitCode
 from qa.models import ArticleIn, Briefing
 from qa.service import NewsQA
 from tests.conftest import assert_verbatim
@@ -124,4 +125,4 @@ def test_cli_brief_json(answer_service: NewsQA) -> None:
     missing = CliRunner().invoke(
         app, ["brief", "--article", "nope", "--data-dir", str(answer_service.settings.data_dir)]
     )
-    assert missing.exit_code == 2 and "nope" in missing.output
+    assert missing.exit_code == ExitCode.NOT_FOUND and "nope" in missing.output
