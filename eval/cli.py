@@ -11,8 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from eval import runner
-from eval.datasets import load_corpus, load_questions
 from eval.report import TYPE_TABLE_KEYS, ReportSpec, fmt, write_json, write_report
 from qa.config import Settings
 from qa.errors import QAError
@@ -38,6 +36,8 @@ FailUnder = Annotated[
 
 
 def load(questions: Path, articles: list[Path]) -> tuple[Any, list[Any]]:
+    from eval.datasets import load_corpus, load_questions
+
     corpus = load_corpus(articles)
     for path, reason in corpus.skipped:
         console.print(f"[yellow]skipped[/yellow] {path}: {reason}")
@@ -49,6 +49,8 @@ def load(questions: Path, articles: list[Path]) -> tuple[Any, list[Any]]:
 
 
 def ingest_with_bar(svc: Any, corpus: Any) -> None:
+    from eval import runner
+
     with progress_bar("Ingesting", len(corpus.records)) as advance:
         summary = runner.ingest(svc, corpus, advance)
     console.print(f"corpus: {len(corpus.records)} articles ({summary['added'] + summary['updated']} indexed now)")
@@ -63,6 +65,8 @@ def retrieval(
     json_out: JsonOut = None,
 ) -> None:
     """Article-level hit@1/5/10 and MRR for dense-only, BM25-only and hybrid retrieval."""
+    from eval import runner
+
     corpus, items = load(questions, articles)
     with runner.service(Settings(), data_dir) as svc:
         ingest_with_bar(svc, corpus)
@@ -171,6 +175,7 @@ def qa_command(
     fail_under: FailUnder = None,
 ) -> None:
     """Answer every question of a QA set and score retrieval, answers, abstention, citations, faithfulness."""
+    from eval import runner
     from eval.datasets import DEMO_ARTICLES, DEMO_BRIEFINGS, DEMO_QUESTIONS, load_briefings
     from eval.report import qa_overall, qa_spec
     from eval.scoring import qa_metric_names
