@@ -30,19 +30,28 @@ DataDir = Annotated[
 ]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
 ReportDir = Annotated[Path | None, typer.Option("--report", help="Write report.md/.html, plots and JSON here.")]
+Split = Annotated[
+    str | None,
+    typer.Option(
+        "--split",
+        help="Only the earlier (tune) or later (check) half of a dated set, cut at the middle question's date.",
+    ),
+]
 FailUnder = Annotated[
     list[str] | None, typer.Option("--fail-under", help="Gate metric=value; exit 1 when below (repeatable).")
 ]
 
 
-def load(questions: Path, articles: list[Path]) -> tuple[Any, list[Any]]:
-    from eval.datasets import load_corpus, load_questions
+def load(questions: Path, articles: list[Path], split: str | None = None) -> tuple[Any, list[Any]]:
+    from eval.datasets import load_corpus, load_questions, split_by_date
 
     corpus = load_corpus(articles)
     for path, reason in corpus.skipped:
         console.print(f"[yellow]skipped[/yellow] {path}: {reason}")
     try:
         items = load_questions(questions, corpus)
+        if split is not None:
+            items = split_by_date(items, split)
     except (ValueError, KeyError) as exc:
         error(f"{questions}: {exc}", ExitCode.REFUSED)
     return corpus, items
@@ -62,12 +71,13 @@ def retrieval(
     articles: Articles,
     data_dir: DataDir = None,
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="Cut-off for recall and MRR (articles).")] = 10,
+    split: Split = None,
     json_out: JsonOut = None,
 ) -> None:
     """Article-level hit@1/5/10 and MRR for dense-only, BM25-only and hybrid retrieval."""
     from eval import runner
 
-    corpus, items = load(questions, articles)
+    corpus, items = load(questions, articles, split)
     with runner.service(Settings(), data_dir) as svc:
         ingest_with_bar(svc, corpus)
         missing = runner.check_gold(svc, items)
@@ -170,6 +180,7 @@ def qa_command(
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Chunks per answer (default: QA_K).")] = None,
     generator: Annotated[str, typer.Option("--generator", help="extractive or llm.")] = "extractive",
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N questions.")] = None,
+    split: Split = None,
     json_out: JsonOut = None,
     report: ReportDir = None,
     fail_under: FailUnder = None,
@@ -187,7 +198,7 @@ def qa_command(
         questions, articles, briefings = DEMO_QUESTIONS, [DEMO_ARTICLES], briefings or DEMO_BRIEFINGS
     if not articles:
         error("--articles is required with --questions", ExitCode.USAGE)
-    corpus, items = load(questions, articles)
+    corpus, items = load(questions, articles, split)
     items = items[:limit] if limit else items
     cases = load_briefings(briefings, corpus) if briefings else []
     try:

@@ -156,6 +156,27 @@ def load_questions(path: Path, corpus: Corpus | None = None) -> list[QAItem]:
     return [qa_item(obj, corpus.by_file if corpus else None) for obj in _jsonl(path)]
 
 
+SPLITS = ("tune", "check")
+
+
+def split_by_date(items: list[QAItem], part: str) -> list[QAItem]:
+    """The earlier (``tune``) or later (``check``) half of a dated QA set.
+
+    The cut is the date of the middle question (in date order): questions asked before that date are the
+    tuning half, the rest (that date included) the checking half. A whole quiz date falls on one side, so
+    the two halves share no week's news. The checking half is for aggregate figures only: it tells whether a
+    change generalises, and nobody designs from its questions.
+    """
+    if part not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {part!r}")
+    dated = sorted((it for it in items if it.today is not None), key=lambda it: it.today or dt.date.min)
+    if len(dated) != len(items) or not dated:
+        raise ValueError("a split by date needs a date (today / question_date) on every question")
+    cut = dated[len(dated) // 2].today
+    assert cut is not None
+    return [it for it in items if (it.today < cut) == (part == "tune")]  # type: ignore[operator]
+
+
 def load_briefings(path: Path, corpus: Corpus | None = None) -> list[BriefingCase]:
     by_file = corpus.by_file if corpus else {}
     cases = []

@@ -262,3 +262,29 @@ def test_shared_datasets_load() -> None:
     assert sum(not i.answerable for i in multihop) == 31
     # The stub facts are the corpus: every gold evidence sentence must be in its article's body.
     assert all(any(e in bodies.get(a, "") for a in i.article_ids) for i in multihop for e in i.evidence)
+
+
+def test_split_by_date_halves_without_sharing_a_date() -> None:
+    import datetime as dt
+
+    from eval.datasets import QAItem, split_by_date
+
+    days = [dt.date(2024, 1, d) for d in (1, 1, 2, 2, 2, 3, 4, 4)]
+    items = [QAItem(id=str(n), question="q", today=d) for n, d in enumerate(days)]
+    tune, check = split_by_date(items, "tune"), split_by_date(items, "check")
+    assert [i.id for i in tune] == ["0", "1"] and len(check) == 6  # the middle question's date opens the check half
+    assert max(i.today for i in tune) < min(i.today for i in check)  # type: ignore[type-var]
+    with pytest.raises(ValueError):
+        split_by_date([*items, QAItem(id="x", question="q")], "tune")
+    with pytest.raises(ValueError):
+        split_by_date(items, "test")
+
+
+@pytest.mark.shared
+def test_realtimeqa_split_sizes() -> None:
+    from eval.datasets import split_by_date
+
+    rtqa = need_shared(SHARED_DATA / "realtimeqa")
+    items = load_questions(rtqa / "qa.jsonl")
+    tune, check = split_by_date(items, "tune"), split_by_date(items, "check")
+    assert (len(tune), len(check)) == (45, 50)
