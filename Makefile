@@ -26,7 +26,7 @@ LLAMA_WHEEL := .wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 # Told to the tests: a target the user chose is not checked for portability.
 export NEWSQA_LLAMA_TARGET := $(if $(filter file,$(origin LLAMA_CMAKE_ARGS)),portable,custom)
 
-.PHONY: serve test lint install install-dev bench clean distclean
+.PHONY: serve test lint install install-dev browser bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,7 +65,18 @@ lint: install-dev
 	$(BIN)/ruff check qa api eval tests
 	$(BIN)/ruff format --check qa api eval tests
 
-test: install-dev lint
+# The web page's browser tests drive Debian's chromium (Playwright's own browser download can't work offline).
+# Installed here when missing and possible (root with apt-get); elsewhere those tests skip, except in CI.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "chromium is missing (Debian: apt-get install -y chromium): the browser tests will skip"; \
+	  fi; }
+
+test: install-dev lint browser
 	$(BIN)/pytest
 
 bench: install-dev

@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from api.deps import llm_enabled, problems, require_api_key
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import articles, ask, briefings, health, search
+from api.routes import articles, ask, briefings, health, search, web
 from qa.config import Settings
 from qa.service import NewsQA
 
@@ -27,7 +27,8 @@ Grounded question answering and briefings over your news articles. Every answer 
 quotes (`article.body[start:end]`) and carries a grounding verdict.
 
 **Auth**: when `QA_API_KEYS` is set, every route except `/healthz` and `/readyz` needs
-`Authorization: Bearer <key>` (401 otherwise). The schema and docs pages stay public.
+`Authorization: Bearer <key>` (401 otherwise). The schema and docs pages stay public, and so does the web page at
+`/` (it asks for the key, then sends it on its API calls).
 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`, `instance`
 and `request_id` (also sent as the `X-Request-ID` header):
@@ -92,6 +93,9 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
     for router in (articles.router, ask.router, briefings.router, search.router):
         app.include_router(router, dependencies=secured, responses=problems(401) if secured else None)
     app.include_router(health.router)
+    # The web page and its files are public: it must load to ask for the key that its API calls then send.
+    app.include_router(web.router)
+    app.mount("/static", web.static_files(), name="static")
 
     install_error_handlers(app)
     # Added innermost first: the request-id layer wraps everything so even CORS and 413 replies carry the id.
