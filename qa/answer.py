@@ -53,7 +53,9 @@ class Turn:
 
 
 class AnswerEngine:
-    def __init__(self, store: ArticleStore, retriever: HybridRetriever, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, store: ArticleStore[Any], retriever: HybridRetriever, embedder: Embedder, settings: Settings
+    ) -> None:
         self.store = store
         self.retriever = retriever
         self.embedder = embedder

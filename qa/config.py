@@ -20,6 +20,9 @@ class Settings(BaseSettings):
 
     # --- storage -----------------------------------------------------------------------------
     data_dir: Path = Field(Path("./data"), description="Article store (SQLite) and embedded Chroma live here.")
+    database_url: SecretStr | None = Field(
+        None, description="Article store URL (e.g. postgresql://user:pass@host/db); unset = SQLite in data_dir."
+    )
     chroma_mode: Literal["embedded", "server"] = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8001

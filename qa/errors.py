@@ -47,3 +47,10 @@ class ModelUnavailable(QAError):
 class LLMUnavailable(QAError):
     status = 503
     title = "LLM unavailable"
+
+
+class ConfigError(QAError):
+    """A setting that can't work (e.g. an unknown ``QA_DATABASE_URL`` scheme): found at start-up."""
+
+    status = 500
+    title = "Configuration error"

@@ -28,7 +28,7 @@ def effective_filters(filters: Filters | None, today: dt.date | None) -> Filters
 
 
 class HybridRetriever:
-    def __init__(self, store: ArticleStore, index: VectorIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: ArticleStore[Any], index: VectorIndex, embedder: Embedder, settings: Settings) -> None:
         self.store = store
         self.index = index
         self.embedder = embedder
@@ -64,7 +64,7 @@ class HybridRetriever:
                     scores[key] += self.settings.recency_weight * 0.5 ** (age / half_life)
         ranked = sorted((kv for kv in scores.items() if kv[0][0] in meta), key=lambda kv: -kv[1])
         articles = self.store.bodies(sorted({aid for (aid, _), _ in ranked[:k]}))
-        spans = self._spans([key for key, _ in ranked[:k]])
+        spans = self.store.spans([key for key, _ in ranked[:k]])
         hits: list[Hit] = []
         for (aid, idx), score in ranked[:k]:
             span = spans.get((aid, idx))
@@ -123,14 +123,6 @@ class HybridRetriever:
                 norm = (value - lo) / (hi - lo) if hi > lo else 1.0
                 scores[(aid, idx)] = scores.get((aid, idx), 0.0) + weight * norm
         return scores
-
-    def _spans(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
-        if not keys:
-            return {}
-        clause = " OR ".join("(article_id=? AND chunk_index=?)" for _ in keys)
-        args = [v for key in keys for v in key]
-        rows = self.store.con.execute(f'SELECT article_id, chunk_index, start, "end" FROM chunks WHERE {clause}', args)
-        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
 
 def _passes(article_id: str, meta: ArticleMeta, filters: Filters | None) -> bool:

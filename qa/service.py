@@ -15,7 +15,7 @@ from qa.embeddings import Embedder, get_embedder
 from qa.errors import InvalidInput, NotFound, QAError, TooLarge
 from qa.models import Answer, Article, ArticleIn, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.retrieval import HybridRetriever, Mode
-from qa.store import ArticleStore
+from qa.store import open_store
 from qa.vectors import ChromaIndex, VectorIndex
 
 Progress = Callable[[int], None]  # called with the number of items just finished
@@ -33,7 +33,7 @@ class NewsQA:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings()
         self.embedder = embedder or get_embedder(self.settings)
-        self.store = ArticleStore(self.settings.sqlite_path)
+        self.store = open_store(self.settings)
         self.index: VectorIndex = ChromaIndex(self.settings, self.embedder)
         self.retriever = HybridRetriever(self.store, self.index, self.embedder, self.settings)
         # Indexing writes go through one lock so two ingests never interleave their Chroma and SQLite steps.

@@ -57,14 +57,10 @@ def kill_when(proc: subprocess.Popen[bytes], condition: Callable[[], bool], time
 
 
 def assert_consistent(svc: NewsQA) -> None:
-    con = svc.store.con
-    assert con.execute("SELECT COUNT(*) FROM articles WHERE state != 'ready'").fetchone()[0] == 0
-    chunk_rows = con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-    assert con.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0] == chunk_rows
-    assert con.execute("SELECT COALESCE(SUM(n_chunks), 0) FROM articles").fetchone()[0] == chunk_rows
-    assert svc.index.count() == chunk_rows, "every chunk has exactly one vector, no orphans or duplicates"
-    ids = {r[0] for r in con.execute("SELECT article_id || ':' || chunk_index FROM chunks")}
-    assert set(svc.index.collection.get(include=[])["ids"]) == ids
+    audit = svc.store.audit()
+    assert audit.consistent, audit
+    assert svc.index.count() == audit.chunks, "every chunk has exactly one vector, no orphans or duplicates"
+    assert set(svc.index.collection.get(include=[])["ids"]) == svc.store.chunk_ids()
 
 
 def test_sigkill_during_ingest_then_restart_and_rerun(tmp_path: Path) -> None:

@@ -1,56 +1,27 @@
-"""The article store: SQLite rows for articles and chunks, plus an FTS5 index for BM25.
+"""The embedded article store: SQLite rows for articles and chunks, plus an FTS5 index for BM25.
 
-This is the source of truth. Article rows, chunk rows and the FTS5 entries change in one transaction, so the
-lexical index can never disagree with the stored text. The vector index (Chroma) is derived and is kept
-consistent through the article ``state``: ``indexing`` and ``deleting`` rows are finished or repaired on
-start-up (see :meth:`qa.service.NewsQA.repair`).
+Implements :class:`qa.store.base.ArticleStore` (read that for the guarantees). Article rows, chunk rows and the FTS5
+entries change in one transaction. WAL mode: readers never block the writer; writes are serialised by one lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from qa.models import Article, ArticleState, Chunk, Filters
-from qa.text import STOPWORDS, words
+from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
+from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
+from qa.store.migrations import migrations
 
+# The FTS5 tokenizer of chunks_fts (migration 0001); query terms are stemmed with the same one.
 TOKENIZER = "'porter unicode61 remove_diacritics 2'"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    published_at TEXT,
-    source TEXT,
-    url TEXT,
-    authors TEXT NOT NULL DEFAULT '[]',
-    content_hash TEXT NOT NULL,
-    state TEXT NOT NULL,
-    n_chunks INTEGER NOT NULL DEFAULT 0,
-    ingested_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS articles_published ON articles(published_at);
-CREATE INDEX IF NOT EXISTS articles_source ON articles(source);
-CREATE INDEX IF NOT EXISTS articles_state ON articles(state);
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY,
-    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-    chunk_index INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    UNIQUE(article_id, chunk_index)
-);
--- BM25 over chunk text and the article title (porter stemming); rowid = chunks.rowid.
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, text, tokenize = {tokenizer});
-"""
 
 _ARTICLE_COLUMNS = "id, title, body, published_at, source, url, authors, content_hash, state, n_chunks, ingested_at"
 
@@ -71,32 +42,18 @@ def _row_to_article(row: sqlite3.Row, with_body: bool = True) -> Article:
     )
 
 
-@dataclass(frozen=True)
-class ArticleMeta:
-    """What ranking needs to know of an article, without its body."""
-
-    state: str
-    published_at: dt.date | None
-    source: str | None
-
-
-# Query terms in more than this share of chunks are dropped (the rarest few are always kept): they barely move
-# BM25 (low IDF) but make FTS5 score every chunk they occur in — 74 ms vs 9 ms for one question at 100k chunks.
-COMMON_TERM_SHARE = 0.02
-KEEP_RAREST = 3
-# Below this many chunks BM25 is cheap anyway and keeps every term: on RealTimeQA (3k chunks) pruning cost 4 points
-# of answer-in-response for no needed speed.
-PRUNE_FROM_CHUNKS = 20_000
-
-
-def query_terms(text: str) -> list[str]:
-    """The question's content words, deduplicated, as FTS5 will see them (bare word characters)."""
-    terms: list[str] = []
-    for w in words(text):
-        w = re.sub(r"[^\w]", "", w)
-        if w and w not in STOPWORDS and w not in terms:
-            terms.append(w)
-    return terms[:64]
+def _statements(script: str) -> Iterator[str]:
+    """Split a SQL script into statements (``sqlite3.complete_statement`` knows about triggers and strings), so
+    a migration runs inside the caller's transaction (``executescript`` would commit it first)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                yield pending
+            pending = ""
+    if pending.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in pending.splitlines()):
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {pending[:200]!r}")
 
 
 def fts_query(terms: list[str]) -> str | None:
@@ -104,29 +61,39 @@ def fts_query(terms: list[str]) -> str | None:
     return " OR ".join(f'"{t}"' for t in terms) or None
 
 
-class ArticleStore:
+class _Connection(sqlite3.Connection):
+    """A plain connection that can be weakly referenced (the C type can't)."""
+
+
+class SQLiteStore(ArticleStore[sqlite3.Connection]):
     """SQLite in WAL mode: readers never block the writer; writes are serialised by one lock."""
+
+    backend = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        # Every live thread's connection, so close() can close them all (a finished thread's goes with it).
+        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        self._connections_lock = threading.Lock()
         self.write_lock = threading.RLock()
         self._df_cache: dict[str, int] = {}  # stemmed term -> chunks containing it (see _selective)
-        with self.write_lock:
-            self._connect().executescript(
-                SCHEMA.replace("{tokenizer}", TOKENIZER)
-            )  # executescript manages its own transaction
+        self.migrate()
 
     def _connect(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            con = sqlite3.connect(
+                self.path, timeout=60, isolation_level=None, check_same_thread=False, factory=_Connection
+            )
             con.row_factory = sqlite3.Row
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA foreign_keys=ON")
             self._local.con = con
+            with self._connections_lock:
+                self._connections.add(con)
         return con
 
     @contextmanager
@@ -141,43 +108,52 @@ class ArticleStore:
                 raise
             con.execute("COMMIT")
 
-    @property
-    def con(self) -> sqlite3.Connection:
-        return self._connect()
+    def migrate(self) -> int:
+        """Apply pending migrations (see :mod:`qa.store.migrations`); returns the schema version. Safe when
+        several processes open one file at once: the version is read and advanced under the write lock."""
+        with self.transaction() as con:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            for m in migrations("sqlite"):
+                if m.version > version:
+                    for statement in _statements(m.sql):
+                        con.execute(statement)
+                    con.execute(f"PRAGMA user_version = {m.version:d}")
+                    version = m.version
+        return version
+
+    def schema_version(self) -> int:
+        return self._connect().execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for con in list(self._connections):
+                con.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     # --- articles -----------------------------------------------------------------------------------
     def get(self, article_id: str, with_body: bool = True) -> Article | None:
-        row = self.con.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)).fetchone()
+        row = self._connect().execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)).fetchone()
         return _row_to_article(row, with_body) if row else None
 
     def hashes(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """``id -> (content_hash, state)`` for the ids that exist."""
-        out: dict[str, tuple[str, str]] = {}
-        for b in range(0, len(ids), 500):
-            part = list(ids[b : b + 500])
-            marks = ",".join("?" * len(part))
-            for row in self.con.execute(f"SELECT id, content_hash, state FROM articles WHERE id IN ({marks})", part):
-                out[row[0]] = (row[1], row[2])
-        return out
+        rows = self._by_ids("SELECT id, content_hash, state FROM articles WHERE id IN ({marks})", ids)
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def meta(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
-        out: dict[str, ArticleMeta] = {}
-        for b in range(0, len(ids), 500):
-            part = list(ids[b : b + 500])
-            marks = ",".join("?" * len(part))
-            sql = f"SELECT id, state, published_at, source FROM articles WHERE id IN ({marks})"
-            for r in self.con.execute(sql, part):
-                out[r[0]] = ArticleMeta(r[1], dt.date.fromisoformat(r[2]) if r[2] else None, r[3])
-        return out
+        rows = self._by_ids("SELECT id, state, published_at, source FROM articles WHERE id IN ({marks})", ids)
+        return {r[0]: ArticleMeta(r[1], dt.date.fromisoformat(r[2]) if r[2] else None, r[3]) for r in rows}
 
     def bodies(self, ids: Sequence[str]) -> dict[str, Article]:
-        out: dict[str, Article] = {}
+        rows = self._by_ids(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({{marks}})", ids)
+        return {r["id"]: _row_to_article(r) for r in rows}
+
+    def _by_ids(self, sql: str, ids: Sequence[str]) -> Iterator[sqlite3.Row]:
+        """Rows of ``sql`` (with an ``IN ({marks})`` list) for the ids, in batches under SQLite's variable limit."""
         for b in range(0, len(ids), 500):
             part = list(ids[b : b + 500])
-            marks = ",".join("?" * len(part))
-            for row in self.con.execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({marks})", part):
-                out[row["id"]] = _row_to_article(row)
-        return out
+            yield from self._connect().execute(sql.format(marks=",".join("?" * len(part))), part)
 
     def list(
         self,
@@ -192,15 +168,15 @@ class ArticleStore:
             f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {where} "
             "ORDER BY published_at IS NULL, published_at DESC, id LIMIT ? OFFSET ?"
         )
-        rows = self.con.execute(sql, [*args, -1 if limit is None else limit, offset]).fetchall()
+        rows = self._connect().execute(sql, [*args, -1 if limit is None else limit, offset]).fetchall()
         return [_row_to_article(r, with_body) for r in rows]
 
     def count(self, filters: Filters | None = None, states: tuple[ArticleState, ...] = ("ready",)) -> int:
         where, args = self._where(filters, states)
-        return self.con.execute(f"SELECT COUNT(*) FROM articles a WHERE {where}", args).fetchone()[0]
+        return self._connect().execute(f"SELECT COUNT(*) FROM articles a WHERE {where}", args).fetchone()[0]
 
     def ids_in_state(self, state: ArticleState) -> list[str]:
-        return [r[0] for r in self.con.execute("SELECT id FROM articles WHERE state=?", (state,))]
+        return [r[0] for r in self._connect().execute("SELECT id FROM articles WHERE state=?", (state,))]
 
     @staticmethod
     def _where(filters: Filters | None, states: tuple[ArticleState, ...]) -> tuple[str, list[object]]:
@@ -221,11 +197,9 @@ class ArticleStore:
                 args.extend(filters.article_ids)
         return " AND ".join(clauses), args
 
-    def put(self, con: sqlite3.Connection, article: Article, chunks: list[Chunk]) -> None:
-        """Write an article (state ``indexing``) with its chunks and FTS rows, replacing any old version.
-        Runs inside the caller's transaction."""
-        self._delete_chunks(con, article.id)
-        con.execute(
+    def put(self, tx: sqlite3.Connection, article: Article, chunks: list[Chunk]) -> None:
+        self._delete_chunks(tx, article.id)
+        tx.execute(
             f"INSERT OR REPLACE INTO articles ({_ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 article.id,
@@ -242,20 +216,20 @@ class ArticleStore:
             ),
         )
         for c in chunks:
-            cur = con.execute(
+            cur = tx.execute(
                 'INSERT INTO chunks (article_id, chunk_index, start, "end") VALUES (?,?,?,?)',
                 (c.article_id, c.chunk_index, c.start, c.end),
             )
-            con.execute(
+            tx.execute(
                 "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)", (cur.lastrowid, article.title, c.text)
             )
 
-    def set_state(self, con: sqlite3.Connection, ids: Sequence[str], state: ArticleState) -> None:
-        con.executemany("UPDATE articles SET state=? WHERE id=?", [(state, i) for i in ids])
+    def set_state(self, tx: sqlite3.Connection, ids: Sequence[str], state: ArticleState) -> None:
+        tx.executemany("UPDATE articles SET state=? WHERE id=?", [(state, i) for i in ids])
 
-    def delete(self, con: sqlite3.Connection, article_id: str) -> None:
-        self._delete_chunks(con, article_id)
-        con.execute("DELETE FROM articles WHERE id=?", (article_id,))
+    def delete(self, tx: sqlite3.Connection, article_id: str) -> None:
+        self._delete_chunks(tx, article_id)
+        tx.execute("DELETE FROM articles WHERE id=?", (article_id,))
 
     @staticmethod
     def _delete_chunks(con: sqlite3.Connection, article_id: str) -> None:
@@ -268,26 +242,53 @@ class ArticleStore:
     def chunks_of(self, article_ids: Sequence[str]) -> list[tuple[Chunk, Article]]:
         """Chunks (text sliced from the stored body) of the given articles, in order."""
         arts = self.bodies(article_ids)
-        out: list[tuple[Chunk, Article]] = []
-        for b in range(0, len(article_ids), 500):
-            part = list(article_ids[b : b + 500])
-            marks = ",".join("?" * len(part))
-            rows = self.con.execute(
-                f'SELECT article_id, chunk_index, start, "end" FROM chunks WHERE article_id IN ({marks}) '
-                "ORDER BY article_id, chunk_index",
-                part,
+        rows = self._by_ids(
+            'SELECT article_id, chunk_index, start, "end" FROM chunks WHERE article_id IN ({marks})', article_ids
+        )
+        out = [
+            (
+                Chunk(article_id=r[0], chunk_index=r[1], start=r[2], end=r[3], text=arts[r[0]].body[r[2] : r[3]]),
+                arts[r[0]],
             )
-            for r in rows:
-                art = arts[r[0]]
-                out.append(
-                    (Chunk(article_id=r[0], chunk_index=r[1], start=r[2], end=r[3], text=art.body[r[2] : r[3]]), art)
-                )
-        return out
+            for r in rows
+        ]
+        return sorted(out, key=lambda pair: (pair[0].article_id, pair[0].chunk_index))
 
     def chunk_count(self) -> int:
-        return self.con.execute(
-            "SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.state='ready'"
-        ).fetchone()[0]
+        return (
+            self._connect()
+            .execute("SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.state='ready'")
+            .fetchone()[0]
+        )
+
+    def spans(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
+        out: dict[tuple[str, int], tuple[int, int]] = {}
+        for b in range(0, len(keys), 400):
+            part = keys[b : b + 400]
+            clause = " OR ".join("(article_id=? AND chunk_index=?)" for _ in part)
+            args = [v for key in part for v in key]
+            for r in self._connect().execute(
+                f'SELECT article_id, chunk_index, start, "end" FROM chunks WHERE {clause}', args
+            ):
+                out[(r[0], r[1])] = (r[2], r[3])
+        return out
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._connect().execute("SELECT article_id || ':' || chunk_index FROM chunks")}
+
+    def audit(self) -> StoreAudit:
+        con = self._connect()
+
+        def one(sql: str) -> int:
+            return con.execute(sql).fetchone()[0]
+
+        return StoreAudit(
+            articles=one("SELECT COUNT(*) FROM articles"),
+            not_ready=one("SELECT COUNT(*) FROM articles WHERE state != 'ready'"),
+            chunks=one("SELECT COUNT(*) FROM chunks"),
+            lexical_rows=one("SELECT COUNT(*) FROM chunks_fts"),
+            declared_chunks=one("SELECT COALESCE(SUM(n_chunks), 0) FROM articles"),
+        )
 
     def _selective(self, terms: list[str]) -> list[str]:
         """Drop very common terms (see COMMON_TERM_SHARE). Document frequencies come from FTS5's own vocabulary,
@@ -295,7 +296,7 @@ class ArticleStore:
         common words are left out."""
         if len(terms) <= KEEP_RAREST:
             return terms
-        con = self.con
+        con = self._connect()
         if not getattr(self._local, "vocab_ready", False):
             con.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, 'row')")
             con.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_tokens USING fts5(w, tokenize = {TOKENIZER})")
@@ -330,4 +331,4 @@ class ArticleStore:
             "FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN articles a ON a.id = c.article_id "
             f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?"
         )
-        return [(r[0], r[1], r[2]) for r in self.con.execute(sql, [query, *args, n])]
+        return [(r[0], r[1], r[2]) for r in self._connect().execute(sql, [query, *args, n])]

@@ -1,0 +1,265 @@
+"""The article store contract (:class:`qa.store.base.ArticleStore`), run against every backend.
+
+Each test gets an empty store from the ``store`` fixture, which is parametrised over :data:`BACKENDS`. A new contract
+method gets its test here, so every backend is held to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa.articles import content_hash
+from qa.chunking import chunk_text
+from qa.models import Article, ArticleIn, Filters
+from qa.store import ArticleStore, SQLiteStore
+from qa.store.migrations import latest, migrations
+
+StoreFactory = Callable[[Path], ArticleStore[Any]]
+
+
+def _sqlite(tmp_path: Path) -> ArticleStore[Any]:
+    return SQLiteStore(tmp_path / "articles.sqlite3")
+
+
+BACKENDS: dict[str, StoreFactory] = {"sqlite": _sqlite}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore[Any]]:
+    opened = BACKENDS[request.param](tmp_path)
+    yield opened
+    opened.close()
+
+
+def article(
+    aid: str,
+    body: str,
+    title: str = "A report",
+    published: dt.date | None = None,
+    source: str | None = None,
+) -> Article:
+    record = ArticleIn(id=aid, title=title, body=body, published_at=published, source=source)
+    return Article(
+        id=aid,
+        title=title,
+        body=body,
+        published_at=published,
+        source=source,
+        url=f"https://news.example/{aid}",
+        authors=["Ana Ruiz", "Bo Chen"],
+        content_hash=content_hash(title, body, record),
+        state="indexing",
+        ingested_at=dt.datetime(2025, 4, 1, 12, 0, tzinfo=dt.UTC),
+    )
+
+
+def add(store: ArticleStore[Any], *arts: Article, chunk_tokens: int = 180, ready: bool = True) -> None:
+    with store.transaction() as tx:
+        for a in arts:
+            store.put(tx, a, chunk_text(a.id, a.body, chunk_tokens, 0))
+        if ready:
+            store.set_state(tx, [a.id for a in arts], "ready")
+
+
+LONG_BODY = "\n\n".join(
+    f"Section {i}: the valley cooperative weighed {i * 3} tonnes of walnuts before the frost." for i in range(60)
+)
+
+
+def test_put_writes_indexing_rows_then_ready(store: ArticleStore[Any]) -> None:
+    a = article("orchard-1", "The orchard opened a cider press on Tuesday.", published=dt.date(2025, 3, 3))
+    add(store, a, ready=False)
+    got = store.get("orchard-1")
+    assert got is not None and got.state == "indexing" and got.n_chunks == 1
+    assert store.count() == 0 and store.ids_in_state("indexing") == ["orchard-1"]
+    assert store.count(states=("indexing",)) == 1
+    with store.transaction() as tx:
+        store.set_state(tx, ["orchard-1", "no-such-id"], "ready")
+    got = store.get("orchard-1")
+    assert got is not None
+    assert got.state == "ready" and got.body == a.body and got.title == a.title
+    assert got.published_at == dt.date(2025, 3, 3) and got.url == a.url and got.authors == ["Ana Ruiz", "Bo Chen"]
+    assert got.content_hash == a.content_hash and got.ingested_at == a.ingested_at
+    assert store.get("orchard-1", with_body=False).body == ""  # type: ignore[union-attr]
+    assert store.get("missing") is None
+    assert store.ids_in_state("indexing") == []
+
+
+def test_unicode_and_quotes_round_trip(store: ArticleStore[Any]) -> None:
+    body = "Zoë's café «Ölmühle» paid 12 € — “quoted” text, 日本語, and an emoji 🚲.\nA second line's end."
+    add(store, article("uni-1", body, title="Café ‘naïve’ Ölmühle"))
+    got = store.get("uni-1")
+    assert got is not None and got.body == body and got.title == "Café ‘naïve’ Ölmühle"
+    chunk, _ = store.chunks_of(["uni-1"])[0]
+    assert chunk.text == body[chunk.start : chunk.end]
+
+
+def test_a_failed_transaction_writes_nothing(store: ArticleStore[Any]) -> None:
+    add(store, article("keep-1", "The ferry ran on time all week."))
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        store.put(tx, article("lost-1", "The bridge closed for repairs."), chunk_text("lost-1", "x y z", 180, 0))
+        store.delete(tx, "keep-1")
+        raise RuntimeError("crash inside the transaction")
+    assert store.get("lost-1") is None and store.get("keep-1") is not None
+    assert store.audit().consistent
+
+
+def test_put_replaces_old_version_and_its_chunks(store: ArticleStore[Any]) -> None:
+    add(store, article("nuts-1", LONG_BODY), chunk_tokens=40)
+    first = store.audit()
+    assert first.chunks > 5 and first.consistent
+    assert store.bm25("walnuts tonnes", 50)
+    add(store, article("nuts-1", "The cooperative closed its doors for good."), chunk_tokens=40)
+    assert store.chunk_ids() == {"nuts-1:0"}
+    assert store.audit().consistent and store.audit().chunks == 1
+    assert store.bm25("walnuts tonnes", 50) == []
+    assert store.bm25("cooperative closed", 5)[0][:2] == ("nuts-1", 0)
+
+
+def test_delete_removes_article_chunks_and_lexical_entries(store: ArticleStore[Any]) -> None:
+    add(store, article("del-1", LONG_BODY), article("del-2", "A lighthouse keeper retired."), chunk_tokens=40)
+    with store.transaction() as tx:
+        store.delete(tx, "del-1")
+        store.delete(tx, "never-stored")
+    assert store.get("del-1") is None and store.chunks_of(["del-1"]) == []
+    assert store.chunk_ids() == {"del-2:0"}
+    assert store.bm25("walnuts", 10) == []
+    audit = store.audit()
+    assert audit.consistent and audit.articles == 1
+
+
+def test_hashes_meta_bodies_on_many_ids(store: ArticleStore[Any]) -> None:
+    arts = [article(f"bulk-{i:04d}", f"Note {i} about the tram depot.", source="Gazette") for i in range(620)]
+    add(store, *arts)
+    ids = [a.id for a in arts] + ["absent-1"]
+    hashes = store.hashes(ids)
+    assert len(hashes) == 620 and hashes["bulk-0007"] == (arts[7].content_hash, "ready")
+    meta = store.meta(ids)
+    assert len(meta) == 620 and meta["bulk-0619"].source == "Gazette" and meta["bulk-0619"].state == "ready"
+    bodies = store.bodies(ids)
+    assert len(bodies) == 620 and bodies["bulk-0300"].body == "Note 300 about the tram depot."
+    assert store.hashes([]) == {} and store.meta([]) == {} and store.bodies([]) == {}
+
+
+def test_list_count_filters_and_order(store: ArticleStore[Any]) -> None:
+    add(
+        store,
+        article("b-mid", "Mid", published=dt.date(2025, 3, 10), source="Herald"),
+        article("a-new", "New", published=dt.date(2025, 3, 20), source="Gazette"),
+        article("c-old", "Old", published=dt.date(2025, 3, 1), source="Herald"),
+        article("z-undated", "Undated"),
+        article("a-undated", "Undated too"),
+    )
+    add(store, article("hidden", "Not ready yet", published=dt.date(2025, 3, 30)), ready=False)
+    assert [a.id for a in store.list()] == ["a-new", "b-mid", "c-old", "a-undated", "z-undated"]
+    assert all(a.body == "" for a in store.list()) and store.list(with_body=True)[0].body == "New"
+    assert [a.id for a in store.list(limit=2, offset=1)] == ["b-mid", "c-old"]
+    assert [a.id for a in store.list(Filters(source="Herald"))] == ["b-mid", "c-old"]
+    window = Filters(since=dt.date(2025, 3, 5), until=dt.date(2025, 3, 20))
+    assert [a.id for a in store.list(window)] == ["a-new", "b-mid"]
+    assert store.count() == 5 and store.count(window) == 2 and store.count(Filters(source="Nobody")) == 0
+    assert store.count(states=("ready", "indexing")) == 6
+    assert [a.id for a in store.list(states=("indexing",))] == ["hidden"]
+
+
+def test_chunks_spans_and_counts(store: ArticleStore[Any]) -> None:
+    a = article("chunky", LONG_BODY)
+    add(store, a, chunk_tokens=40)
+    add(store, article("pending", "Still indexing this one."), ready=False)
+    pairs = store.chunks_of(["chunky", "pending", "absent"])
+    assert [c.article_id for c, _ in pairs].count("pending") == 1
+    mine = [(c, art) for c, art in pairs if c.article_id == "chunky"]
+    assert [c.chunk_index for c, _ in mine] == list(range(len(mine)))
+    for c, art in mine:
+        assert art.id == "chunky" and c.text == LONG_BODY[c.start : c.end] and c.text
+    assert store.chunk_count() == len(mine)  # ready articles only
+    last = mine[-1][0]
+    spans = store.spans([("chunky", 0), ("chunky", last.chunk_index), ("chunky", 999), ("absent", 0)])
+    assert spans == {
+        ("chunky", 0): (mine[0][0].start, mine[0][0].end),
+        ("chunky", last.chunk_index): (last.start, last.end),
+    }
+    assert store.spans([]) == {}
+
+
+def test_bm25_ranks_ready_chunks_and_respects_filters(store: ArticleStore[Any]) -> None:
+    add(
+        store,
+        article("glacier", "Surveyors measured the glacier retreating forty metres this summer.", title="Ice"),
+        article("harbour", "The harbour master counted nine trawlers and a glacier-blue yacht.", title="Boats"),
+        article(
+            "old-glacier",
+            "A glacier survey from decades ago, retreating slowly.",
+            title="Archive",
+            published=dt.date(1999, 1, 1),
+            source="Archive",
+        ),
+    )
+    add(store, article("unready", "Glacier retreating surveyors measured, half indexed."), ready=False)
+    hits = store.bm25("How far did the glacier retreat, according to surveyors?", 10)
+    assert hits and hits[0][:2] == ("glacier", 0)
+    assert all(aid != "unready" for aid, _, _ in hits)
+    assert [h[2] for h in hits] == sorted((h[2] for h in hits), reverse=True)
+    assert {aid for aid, _, _ in hits} >= {"glacier", "old-glacier"}
+    only = store.bm25("glacier retreating", 10, Filters(source="Archive"))
+    assert [aid for aid, _, _ in only] == ["old-glacier"]
+    assert store.bm25("glacier", 10, Filters(since=dt.date(2000, 1, 1))) == []  # undated fails a date filter
+    assert len(store.bm25("glacier", 1)) == 1
+
+
+def test_bm25_stems_and_ignores_query_syntax(store: ArticleStore[Any]) -> None:
+    add(store, article("mills", "Three windmills were restored by volunteers.", title="Heritage"))
+    assert store.bm25("windmill restoring volunteer", 5)[0][0] == "mills"  # stemmed forms match
+    for hostile in ('"windmills', "windmills*", "windmills AND (NOT", "title:windmills", "windmills & | ! :*"):
+        assert store.bm25(hostile, 5)[0][0] == "mills", hostile
+    assert store.bm25("the of and", 5) == []  # no content words
+    assert store.bm25("", 5) == []
+
+
+def test_bm25_title_weighs_less_than_body(store: ArticleStore[Any]) -> None:
+    add(
+        store,
+        article("in-title", "The council met to discuss the annual budget.", title="Beekeepers"),
+        article("in-body", "Beekeepers gathered at the council to discuss the annual budget.", title="Council"),
+    )
+    assert store.bm25("beekeepers", 5)[0][0] == "in-body"
+
+
+def test_audit_counts_agree(store: ArticleStore[Any]) -> None:
+    assert store.audit().consistent and store.audit().articles == 0
+    add(store, article("aud-1", LONG_BODY), chunk_tokens=40)
+    add(store, article("aud-2", "Pending."), ready=False)
+    audit = store.audit()
+    assert audit.articles == 2 and audit.not_ready == 1 and not audit.consistent
+    assert audit.chunks == audit.lexical_rows == audit.declared_chunks == len(store.chunk_ids())
+
+
+def test_schema_is_at_the_latest_migration(store: ArticleStore[Any]) -> None:
+    assert store.schema_version() == latest(store.backend) >= 1
+
+
+def test_migrations_are_numbered_without_gaps() -> None:
+    for backend in ("sqlite",):
+        found = migrations(backend)
+        assert [m.version for m in found] == list(range(1, len(found) + 1))
+
+
+def test_sqlite_store_from_before_versioning_adopts_migrations(tmp_path: Path) -> None:
+    """A store written before migrations were versioned (user_version 0, tables present) keeps its rows."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as con:
+        con.executescript(migrations("sqlite")[0].sql)
+        con.execute(
+            "INSERT INTO articles (id, title, body, content_hash, state, ingested_at) "
+            "VALUES ('old-1', 'Old', 'Kept body.', 'h', 'ready', '2025-01-01T00:00:00+00:00')"
+        )
+    store = SQLiteStore(path)
+    assert store.schema_version() == latest("sqlite")
+    assert store.get("old-1").body == "Kept body."  # type: ignore[union-attr]
+    store.close()
