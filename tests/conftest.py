@@ -61,14 +61,19 @@ def limited_service(demo_service: NewsQA, tmp_path_factory: pytest.TempPathFacto
 # --- the real local LLM server (llama-cpp-python + SmolLM2-135M), for tests marked @pytest.mark.llm ------------------
 
 
+_LLM_SERVER: Any = None  # tests.llm_server.SessionServer, made when the first LLM test asks for the server
+
+
 @pytest.fixture(scope="session")
 def llm_server() -> Iterator[str]:
     """Base URL (``http://127.0.0.1:PORT/v1``) of a real OpenAI-compatible llama.cpp server, started once per session.
 
     Skips (not fails) where the optional ``llm-local`` extra is not installed; a server that IS installed but does
-    not come up is a real failure. Send ``model=tests.llm_server.MODEL_ALIAS`` and always ``max_tokens``.
+    not come up, or dies, is a real failure, reported once (see the hooks below and tests.llm_server.SessionServer).
+    Send ``model=tests.llm_server.MODEL_ALIAS`` and always ``max_tokens``.
     """
-    from tests.llm_server import LLMServerUnavailable, LocalLLMServer, find_gguf, llama_cpp_available
+    global _LLM_SERVER
+    from tests.llm_server import LLMServerUnavailable, SessionServer, find_gguf, llama_cpp_available
 
     if not llama_cpp_available():
         pytest.skip("llama_cpp is not importable: install the llm-local extra (pip install -e '.[llm-local]')")
@@ -76,8 +81,41 @@ def llm_server() -> Iterator[str]:
         find_gguf()
     except LLMServerUnavailable as exc:
         pytest.skip(str(exc))
-    with LocalLLMServer() as server:
-        yield server.base_url
+    _LLM_SERVER = SessionServer()
+    failure = ""
+    try:
+        base_url = _LLM_SERVER.start()
+    except LLMServerUnavailable as exc:
+        failure = str(exc)
+    if failure:  # outside the except block: the message once, not twice as a chained exception
+        pytest.fail(failure, pytrace=False)
+    try:
+        yield base_url
+    finally:
+        _LLM_SERVER.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before an LLM test: if the server already died, fail this one test with how it died, skip the later ones."""
+    if _LLM_SERVER is None or "llm_server" not in getattr(item, "fixturenames", ()):
+        return
+    verdict = _LLM_SERVER.before_test()
+    if verdict.action == "skip":
+        pytest.skip(verdict.message)
+    if verdict.action == "fail":
+        pytest.fail(verdict.message, pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A test that failed because the server died under it gets the server's exit status and log with its failure."""
+    report = yield
+    if _LLM_SERVER is not None and call.when == "call" and "llm_server" in getattr(item, "fixturenames", ()):
+        message = _LLM_SERVER.after_test(failed=report.failed)
+        if message:
+            report.sections.append(("local LLM server", message))
+    return report
 
 
 # --- answers and briefings (tests/test_answer.py, tests/test_briefing.py, tests/test_llm_answer.py) ------------

@@ -7,6 +7,11 @@ Usage (also ``python -m tests.llm_server`` to run one by hand until Ctrl-C)::
 
     with LocalLLMServer() as server:
         client = OpenAI(base_url=server.base_url, api_key="sk-local")
+
+A server that dies is reported as such: start() sends one real completion before calling the server ready (llama.cpp
+built for another CPU answered /v1/models and then died with SIGSEGV on the first prompt), and
+:class:`SessionServer` turns a crash during the test session into one failure with the exit code or signal and the
+last log lines, instead of "Connection refused" in every LLM test that follows.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -38,10 +45,19 @@ CHAT_FORMAT = "chatml"
 # the KV cache small (~90 MB for this 135M model).
 N_CTX = 4096
 READY_TIMEOUT_S = 120.0
+# The readiness probe: a prompt of several tokens (a one-token prompt did not trigger the AMX crash) and one token out.
+WARM_UP = {"prompt": "The first steel gate arrived by barge on", "max_tokens": 1, "temperature": 0}
+WARM_UP_TIMEOUT_S = 120.0
+# Signals with which a native library dies when built for instructions this CPU lacks, or miscompiled for it.
+CPU_MISMATCH_SIGNALS = {signal.SIGSEGV, signal.SIGILL, signal.SIGBUS}
 
 
 class LLMServerUnavailable(RuntimeError):
     """The local server cannot be started here (missing package/model, or it did not come up)."""
+
+
+class LLMServerCrashed(LLMServerUnavailable):
+    """The server process died; the message has its exit code or signal and the last lines of its log."""
 
 
 def find_gguf() -> Path:
@@ -134,10 +150,16 @@ class LocalLLMServer:
         n_ctx: int = N_CTX,
         ready_timeout_s: float = READY_TIMEOUT_S,
         log_path: Path | None = None,
+        command: Callable[[int], list[str]] | None = None,
     ) -> None:
-        self.model_path = find_gguf()
-        if not llama_cpp_available():
-            raise LLMServerUnavailable("llama_cpp.server is not importable; install llama-cpp-python[server]==0.3.36")
+        """``command(port)`` replaces the llama.cpp command line (the tests' stand-in server uses it)."""
+        self._command = command
+        if command is None:
+            self.model_path = find_gguf()
+            if not llama_cpp_available():
+                raise LLMServerUnavailable(
+                    "llama_cpp.server is not importable; install llama-cpp-python[server]==0.3.36"
+                )
         self.port = port or free_port()
         self.n_ctx = n_ctx
         self.ready_timeout_s = ready_timeout_s
@@ -155,7 +177,32 @@ class LocalLLMServer:
 
     @property
     def command(self) -> list[str]:
+        if self._command is not None:
+            return self._command(self.port)
         return server_command(self.model_path, self.port, n_ctx=self.n_ctx)
+
+    def died(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def death_message(self, when: str) -> str:
+        """What a user needs when the server died: how (exit code or signal), when, the likely cause, the log."""
+        assert self.process is not None
+        code = self.process.poll()
+        how = f"exit code {code}"
+        hint = ""
+        if code is not None and code < 0:
+            sig = signal.Signals(-code)
+            how = f"signal {sig.name} (exit {code})"
+            if sig in CPU_MISMATCH_SIGNALS:
+                hint = (
+                    "\nA native library killed by this signal was most likely built for another CPU (llama.cpp's "
+                    "-march=native crashed on CPUs with AMX): rebuild it portably with `make distclean test`, or see "
+                    "the Makefile's LLAMA_CMAKE_ARGS."
+                )
+        return (
+            f"the local LLM server (pid {self.process.pid}) died {when}: {how}.{hint}\n"
+            f"command: {' '.join(self.command)}\nlast lines of {self.log_path}:\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -181,6 +228,7 @@ class LocalLLMServer:
             )
         try:
             self._wait_ready()
+            self._warm_up()
         except BaseException:
             self.stop()
             raise
@@ -192,12 +240,8 @@ class LocalLLMServer:
         last_error = ""
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while time.monotonic() < deadline:
-                code = self.process.poll()
-                if code is not None:
-                    raise LLMServerUnavailable(
-                        f"llama_cpp.server exited with code {code} before becoming ready.\n"
-                        f"command: {' '.join(self.command)}\nlog tail:\n{self.log_tail()}"
-                    )
+                if self.died():
+                    raise LLMServerCrashed(self.death_message("before it became ready"))
                 try:
                     response = client.get(f"{self.base_url}/models")
                     if response.status_code == 200 and response.json().get("data"):
@@ -210,6 +254,29 @@ class LocalLLMServer:
             f"llama_cpp.server not ready after {self.ready_timeout_s:.0f}s (last error: {last_error}).\n"
             f"log tail:\n{self.log_tail()}"
         )
+
+    def _warm_up(self) -> None:
+        """One real completion: a server that lists its model can still die on the first prompt it evaluates."""
+        body = {"model": MODEL_ALIAS, **WARM_UP}
+        try:
+            with httpx.Client(timeout=WARM_UP_TIMEOUT_S, trust_env=False) as client:
+                response = client.post(f"{self.base_url}/completions", json=body)
+        except httpx.HTTPError as exc:
+            if self.died() or self.dies_within(2.0):
+                raise LLMServerCrashed(self.death_message("on its first completion request")) from None
+            raise LLMServerUnavailable(f"the first completion request failed: {exc!r}\n{self.log_tail()}") from exc
+        if response.status_code != 200:
+            raise LLMServerUnavailable(
+                f"the first completion request got HTTP {response.status_code}: {response.text[:500]}\n{self.log_tail()}"
+            )
+
+    def dies_within(self, seconds: float) -> bool:
+        assert self.process is not None
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def stop(self, grace_s: float = 10.0) -> None:
         """SIGTERM (uvicorn shuts down cleanly), then SIGKILL if it lingers. Idempotent."""
@@ -235,12 +302,86 @@ class LocalLLMServer:
         self.stop()
 
 
-if __name__ == "__main__":
+@dataclass
+class Verdict:
+    """What to do with the next test that needs the server: run it, fail it with ``message``, or skip it."""
+
+    action: str  # "run", "fail" or "skip"
+    message: str = ""
+
+
+class SessionServer:
+    """One server for the whole test session, and the bookkeeping that makes its death ONE clear failure.
+
+    The conftest hooks ask :meth:`before_test` for each test that uses the server and :meth:`after_test` when one
+    fails: the first test to meet a dead (or never started) server fails with the exit code or signal and the log
+    tail; the tests after it are skipped with a pointer to that failure rather than each failing on
+    "Connection refused"."""
+
+    def __init__(self, factory: Callable[[], LocalLLMServer] = LocalLLMServer) -> None:
+        self.factory = factory
+        self.server: LocalLLMServer | None = None
+        self.failure = ""
+        self.reported = False
+
+    def start(self) -> str:
+        """The base URL, starting the server on first use. Raises LLMServerUnavailable (counted as reported)."""
+        if self.failure:
+            raise LLMServerUnavailable(self.failure)
+        if self.server is None:
+            try:
+                server = self.factory()
+                server.start()
+            except LLMServerUnavailable as exc:
+                self.failure, self.reported = str(exc), True
+                raise
+            self.server = server
+        return self.server.base_url
+
+    def before_test(self) -> Verdict:
+        if not self.failure and self.server is not None and self.server.died():
+            self.failure = self.server.death_message("between tests")
+        if not self.failure:
+            return Verdict("run")
+        if self.reported:
+            return Verdict("skip", "the local LLM server is down: see the first LLM test that failed for why")
+        self.reported = True
+        return Verdict("fail", self.failure)
+
+    def after_test(self, failed: bool) -> str:
+        """The death message when the server died during a failed test (to show with that failure), once."""
+        if self.failure or self.server is None or not failed:
+            return ""
+        # A dying process closes its sockets before it can be reaped: give the exit a moment to show.
+        if not (self.server.died() or self.server.dies_within(1.0)):
+            return ""
+        self.failure, self.reported = self.server.death_message("during this test"), True
+        return self.failure
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def serve_until_stopped() -> int:
+    """``python -m tests.llm_server``: serve until Ctrl-C or SIGTERM; if the server dies, say how and exit 1."""
     # `kill <pid>` must also stop the server: turn SIGTERM into SystemExit so __exit__ runs.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with LocalLLMServer() as srv:
-        print(f"serving {srv.model_path.name} as model {MODEL_ALIAS!r} at {srv.base_url} (log: {srv.log_path})")
-        print("command:", " ".join(srv.command))
-        with contextlib.suppress(KeyboardInterrupt):
-            while srv.process is not None and srv.process.poll() is None:
-                time.sleep(1)
+    try:
+        with LocalLLMServer() as srv:
+            print(f"serving {srv.model_path.name} as model {MODEL_ALIAS!r} at {srv.base_url} (log: {srv.log_path})")
+            print("command:", " ".join(srv.command))
+            with contextlib.suppress(KeyboardInterrupt):
+                while not srv.died():
+                    time.sleep(1)
+            if srv.died():
+                print(f"error: {srv.death_message('while serving')}", file=sys.stderr)
+                return 1
+    except LLMServerUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(serve_until_stopped())

@@ -51,6 +51,36 @@ def chat_model(settings: Settings) -> ChatOpenAI:
     )
 
 
+def endpoint_failure(exc: BaseException, settings: Settings) -> LLMUnavailable:
+    """The error a user sees when the endpoint fails: where, what happened in plain words, and the error that says so.
+
+    The clients wrap the transport error (langchain's OpenAIConnectionError around openai's APIConnectionError around
+    an httpx/httpx2 ConnectError), so the chain is searched, by class name since the OpenAI client vendors its own
+    httpx."""
+    timeout = f"did not answer within {settings.llm_timeout_s:g} s (QA_LLM_TIMEOUT_S)"
+    reasons = (
+        (
+            "ConnectError",
+            "is not answering: nothing is listening there (if an LLM server ran there, it may have crashed)",
+        ),
+        ("RemoteProtocolError", "closed the connection without answering (did the server crash mid-request?)"),
+        ("TimeoutException", timeout),
+        ("APITimeoutError", timeout),
+        ("AuthenticationError", "refused the API key (QA_LLM_API_KEY or OPENAI_API_KEY)"),
+        ("NotFoundError", f"has no model {settings.llm_model!r}, or no OpenAI-compatible API at that URL"),
+        ("APIStatusError", "answered with an error"),
+    )
+    chain: list[BaseException] = [exc]
+    while len(chain) < 10 and (chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)  # type: ignore[arg-type]
+    where = f"the LLM endpoint at {settings.llm_base_url}"
+    for name, reason in reasons:
+        for error in chain:
+            if any(kind.__name__ == name for kind in type(error).__mro__):
+                return LLMUnavailable(f"{where} {reason} ({type(error).__name__}: {error})")
+    return LLMUnavailable(f"{where} failed: {type(exc).__name__}: {exc}")
+
+
 def numbered_sources(sources: list[Source], budget: int, unit: str = "chunk") -> str:
     """``[n] title (date)`` blocks in order, cut to ``budget`` tokens in all (cl100k counts)."""
     enc = encoding()
@@ -111,7 +141,7 @@ class LLMGenerator:
         try:
             reply = self.model.invoke(prompt)
         except Exception as exc:  # the client raises many types; to the caller they all mean "no LLM"
-            raise LLMUnavailable(f"the LLM endpoint failed: {type(exc).__name__}: {exc}") from exc
+            raise endpoint_failure(exc, self.settings) from exc
         return reply.content if isinstance(reply.content, str) else str(reply.content)
 
     def answer(self, question: str, sources: list[Source], today: dt.date | None) -> Draft:
@@ -127,7 +157,7 @@ class LLMGenerator:
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
         except Exception as exc:
-            raise LLMUnavailable(f"the LLM endpoint failed: {type(exc).__name__}: {exc}") from exc
+            raise endpoint_failure(exc, self.settings) from exc
 
     def parse(self, reply: str, n_sources: int) -> Draft:
         m = _SHORT.search(reply)
