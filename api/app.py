@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from api.deps import llm_enabled, problems, require_api_key
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import articles, ask, briefings, health, search, web
+from api.routes import articles, ask, briefings, docs, health, search, web
 from qa.config import Settings
 from qa.service import NewsQA
 
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=problems(500),
+        docs_url=None,  # api.routes.docs serves Swagger UI from an installed package instead of a CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -93,6 +94,8 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
     for router in (articles.router, ask.router, briefings.router, search.router):
         app.include_router(router, dependencies=secured, responses=problems(401) if secured else None)
     app.include_router(health.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     # The web page and its files are public: it must load to ask for the key that its API calls then send.
     app.include_router(web.router)
     app.mount("/static", web.static_files(), name="static")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.paths import ROOT
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -76,16 +78,33 @@ def qa_command() -> list[str]:
 
 
 @contextlib.contextmanager
-def qa_server(data_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240) -> Iterator[str]:
-    """A real ``qa serve`` (uvicorn) on a free loopback port; yields its base URL.
+def qa_server(
+    data_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+    command: list[str] | None = None,
+) -> Iterator[str]:
+    """A real ``qa serve`` (uvicorn) on a free loopback port; yields its base URL. ``command`` replaces ``qa``
+    (e.g. the CLI under tests.netguard).
 
     QA_* variables of the calling shell are dropped so the server sees only ``env`` (no stray API keys)."""
     port = free_port()
     log_path = data_dir.parent / f"qa-serve-{port}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed below
     clean = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    cmd = [*qa_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *args]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**clean, **(env or {})})
+    cmd = [
+        *(command or qa_command()),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        *args,
+    ]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**clean, **(env or {})}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         try:

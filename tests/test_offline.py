@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.paths import DEMO_ARTICLES, ROOT
+from tests.servers import qa_server
 
 GUARDED = (
     "import sys, tests.netguard as g; g.install(); from qa.cli import app; sys.argv = ['qa', *sys.argv[1:]]; app()"
@@ -89,3 +94,67 @@ def test_service_without_llm_opens_no_outbound_connection(tmp_path: Path) -> Non
         stop(proc)
         out.close()
     assert not log.exists(), f"outbound connections were attempted: {log.read_text()}"
+
+
+# --- /docs: Swagger UI from an installed package, with no network ------------------------------------------------
+@pytest.fixture(scope="module")
+def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`qa serve` under tests.netguard (every outbound connection refused and logged), on an empty store."""
+    tmp = tmp_path_factory.mktemp("docs-offline")
+    attempts = tmp / "attempts.log"
+    guarded = [sys.executable, "-c", GUARDED]
+    with qa_server(tmp / "data", command=guarded, env={"NETGUARD_LOG": str(attempts)}) as base:
+        yield base, attempts
+
+
+def same_origin_refs(html: str) -> list[str]:
+    """Every src/href of the page and the schema URL its script loads; each must be a path on this server."""
+    refs = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html) + re.findall(r"""\burl: *["']([^"']+)["']""", html)
+    for ref in refs:
+        assert not urlsplit(ref).netloc and not ref.startswith("//"), f"/docs loads {ref} from another origin"
+    return refs
+
+
+def test_docs_and_every_asset_they_reference_load_with_no_network(guarded_server: tuple[str, Path]) -> None:
+    import httpx
+
+    base, attempts = guarded_server
+    page = httpx.get(f"{base}/docs")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"], page.text[:300]
+    refs = same_origin_refs(page.text)
+    assert {"/openapi.json", "/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css"} <= set(refs), refs
+    for ref in refs:
+        r = httpx.get(base + ref)
+        assert r.status_code == 200 and len(r.content) > 100, (ref, r.status_code)
+        if ref.endswith(".css"):  # images and fonts the stylesheet pulls in: inline data, or files here
+            for url in re.findall(r"url\(([^)]+)\)", r.text):
+                url = url.strip("'\" ")
+                assert url.startswith(("data:", "#")) or not urlsplit(url).netloc, f"{ref} loads {url}"
+    assert '"validatorUrl": null' in page.text  # Swagger UI's default validator badge is fetched from outside
+    assert not attempts.exists(), f"the server tried to go out: {attempts.read_text()}"
+
+
+def test_docs_render_in_a_browser_with_no_network(guarded_server: tuple[str, Path]) -> None:
+    """Chromium renders every operation of the API while any request off this machine is refused and recorded."""
+    from tests.browser import chromium_context, need_browser
+
+    need_browser()
+    base, _ = guarded_server
+    outside: list[str] = []
+
+    def only_loopback(route: Any) -> None:
+        url = route.request.url
+        if url.startswith("data:") or urlsplit(url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    with chromium_context() as context:
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.goto(f"{base}/docs")
+        page.wait_for_selector(".opblock", timeout=60_000)
+        assert "News QA" in page.locator(".info .title").inner_text()
+        assert page.locator(".opblock").count() >= 8  # every route of the API, each as an operation block
+    assert outside == [], f"/docs tried to load from elsewhere: {outside}"
