@@ -14,9 +14,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from api.deps import llm_enabled, problems, require_api_key
-from api.errors import PROBLEM_JSON, install_error_handlers
+from api.errors import PROBLEM_JSON, install_error_handlers, is_openai_route
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import articles, ask, briefings, docs, health, search, web
+from api.routes import articles, ask, briefings, chat, docs, health, search, web
 from qa.config import Settings
 from qa.service import NewsQA
 
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
     app.state.service = service
 
     secured = [Depends(require_api_key)] if settings.api_keys else []
-    for router in (articles.router, ask.router, briefings.router, search.router):
+    for router in (articles.router, ask.router, briefings.router, search.router, chat.router):
         app.include_router(router, dependencies=secured, responses=problems(401) if secured else None)
     app.include_router(health.router)
     app.include_router(docs.router)
@@ -125,14 +125,22 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         version=app.version,
         description=app.description,
         routes=app.routes,
-        tags=[{"name": "articles"}, {"name": "questions"}, {"name": "briefings"}, {"name": "search"}],
+        tags=[
+            {"name": "articles"},
+            {"name": "questions"},
+            {"name": "briefings"},
+            {"name": "search"},
+            {"name": "chat", "description": 'OpenAI-compatible: errors use OpenAI\'s `{"error": {...}}` shape.'},
+        ],
     )
     problem_ref = {"$ref": "#/components/schemas/Problem"}
-    for path_item in schema["paths"].values():
+    openai_error_ref = {"$ref": "#/components/schemas/OpenAIError"}
+    for path, path_item in schema["paths"].items():
+        error_content = {"application/json": {"schema": openai_error_ref}} if is_openai_route(path) else None
         for operation in path_item.values():
             for code, response in operation.get("responses", {}).items():
                 if code.isdigit() and int(code) >= 400:
-                    response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+                    response["content"] = error_content or {PROBLEM_JSON: {"schema": problem_ref}}
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)

@@ -3,6 +3,9 @@
 Typed core errors (:class:`qa.errors.QAError`) keep their ``status``/``title``; request validation becomes 422
 with the field errors listed (malformed JSON 400); HTTP errors (unknown route, wrong method, auth) keep their
 status. Unexpected exceptions are turned into a 500 by :mod:`api.middleware`, which logs them.
+
+The OpenAI-compatible routes (:func:`is_openai_route`) answer in OpenAI's ``{"error": {...}}`` shape instead,
+because the SDKs and chat front ends pointed at them parse that; their request validation errors are 400s.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.context import request_id
+from api.openai_schemas import openai_error_body
 from api.schemas import NOT_BLANK
 from qa.errors import QAError
 
@@ -26,6 +30,44 @@ TYPE_PREFIX = "urn:newsqa:problem:"
 
 # Request bodies are never echoed back (they may be article text), so only these keys of a pydantic error go out.
 _ERROR_KEYS = ("loc", "msg", "type")
+
+
+def is_openai_route(path: str) -> bool:
+    """Routes that speak OpenAI's API (and its error shape): ``/v1/models[/...]`` and ``/v1/chat/completions``."""
+    return path in ("/v1/models", "/v1/chat/completions") or path.startswith("/v1/models/")
+
+
+def openai_error(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = openai_error_body(status, message, code=code, param=param)
+    rid = request_id.get()
+    if rid:
+        body["error"]["request_id"] = rid
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """One error, in the shape the route speaks: problem+json, or OpenAI's on the OpenAI-compatible routes
+    (where, as in OpenAI's API, an invalid request is a 400, never a 422)."""
+    if is_openai_route(request.url.path):
+        code = code or problem_type(title).removeprefix(TYPE_PREFIX)
+        return openai_error(400 if status == 422 else status, detail, code=code, headers=headers)
+    return problem(status, title, detail, instance=request.url.path, headers=headers, **extra)
 
 
 def problem_type(title: str) -> str:
@@ -60,15 +102,20 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def internal_error_body(instance: str | None) -> bytes:
+def raw_error(path: str, status: int, title: str, detail: str) -> tuple[bytes, str]:
+    """An error body and its content type, for code below the framework (middleware) that has no Request."""
+    if is_openai_route(path):
+        body = openai_error_body(status, detail, code=problem_type(title).removeprefix(TYPE_PREFIX))
+        body["error"]["request_id"] = request_id.get()
+        return json.dumps(body).encode(), "application/json"
+    return json.dumps(problem_body(status, title, detail, instance=path)).encode(), PROBLEM_JSON
+
+
+def internal_error_body(path: str) -> tuple[bytes, str]:
     """The 500 body: says nothing about the cause (that goes to the log, under the same request id)."""
-    body = problem_body(
-        500,
-        "Internal error",
-        "the server failed to handle this request; quote the request_id when reporting it",
-        instance=instance,
+    return raw_error(
+        path, 500, "Internal error", "the server failed to handle this request; quote the request_id when reporting it"
     )
-    return json.dumps(body).encode()
 
 
 def _where(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -77,7 +124,7 @@ def _where(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def qa_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, QAError)
-    return problem(exc.status, exc.title, exc.detail, instance=request.url.path)
+    return error_response(request, exc.status, exc.title, exc.detail, code=getattr(exc, "code", None))
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -90,6 +137,12 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
             err["msg"] = "must not be blank"  # say what the pattern means
         errors.append(err)
     bad_json = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if is_openai_route(request.url.path):
+        if bad_json is not None:
+            return openai_error(400, "request body is not valid JSON", code="invalid_json")
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        param = ".".join(str(p) for p in first["loc"][1:]) or None  # OpenAI names the field without "body."
+        return openai_error(400, f"{param or 'request'}: {first['msg']}", code="invalid_request", param=param)
     if bad_json is not None:
         reason = (bad_json.get("ctx") or {}).get("error", "invalid JSON")
         where = bad_json["loc"][-1] if bad_json.get("loc") else "?"
@@ -107,13 +160,11 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     cause = exc.__cause__
     # FastAPI turns any body-parsing failure other than a JSON syntax error into a bare 400; name the real cause.
     if status == 400 and isinstance(cause, UnicodeDecodeError):
-        return problem(
-            422, "Invalid input", f"request body is not valid UTF-8 (byte {cause.start})", instance=request.url.path
-        )
+        return error_response(request, 422, "Invalid input", f"request body is not valid UTF-8 (byte {cause.start})")
     if status == 400 and isinstance(cause, RecursionError):
-        return problem(400, "Malformed JSON", "request body JSON is nested too deeply", instance=request.url.path)
+        return error_response(request, 400, "Malformed JSON", "request body JSON is nested too deeply")
     if status == 413:  # the body-size limit: same problem type as the core's TooLarge
-        return problem(413, "Too large", detail, instance=request.url.path)
+        return error_response(request, 413, "Too large", detail)
     if status == 404 and detail == "Not Found":
         detail = f"no route {request.method} {request.url.path}"
     elif status == 405:
@@ -122,6 +173,9 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
         title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
+    if is_openai_route(request.url.path):
+        code = "invalid_api_key" if status == 401 else problem_type(title).removeprefix(TYPE_PREFIX)
+        return openai_error(status, detail, code=code, headers=exc.headers)
     # RFC 9457: plain HTTP errors use "about:blank" with the status phrase as the title.
     return problem(status, title, detail, type_="about:blank", instance=request.url.path, headers=exc.headers)
 

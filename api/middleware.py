@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -19,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.context import request_id
-from api.errors import PROBLEM_JSON, internal_error_body, problem_body
+from api.errors import internal_error_body, raw_error
 
 log = logging.getLogger("api")
 access_log = logging.getLogger("api.access")
@@ -62,7 +61,7 @@ class RequestContextMiddleware:
             # Logged with the traceback (no request body, no headers): the client only gets the request id.
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])
             if not started:
-                await send_problem(send_with_id, 500, internal_error_body(scope["path"]))
+                await send_problem(send_with_id, 500, *internal_error_body(scope["path"]))
         finally:
             access_log.info(
                 "%s %s %s %.1fms",
@@ -108,14 +107,14 @@ class BodyLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
     async def _reject(self, scope: Scope, send: Send, detail: str) -> None:
-        body = json.dumps(problem_body(413, "Too large", detail, instance=scope["path"])).encode()
+        body, content_type = raw_error(scope["path"], 413, "Too large", detail)
         # The body was not read, so the connection can't be reused for another request.
-        await send_problem(send, 413, body, close=True)
+        await send_problem(send, 413, body, content_type, close=True)
 
 
-async def send_problem(send: Send, status: int, body: bytes, close: bool = False) -> None:
-    """A whole problem+json response, sent from below the framework (no Response object there)."""
-    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+async def send_problem(send: Send, status: int, body: bytes, content_type: str, close: bool = False) -> None:
+    """A whole error response (problem+json, or OpenAI's shape), sent from below the framework."""
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

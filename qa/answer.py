@@ -235,7 +235,7 @@ class AnswerEngine:
         self.retrieve(turn)
         if turn.generator == "extractive":
             answer = self.verify(self.cite(self.compose(turn)))
-            yield from _deltas(answer)
+            yield from _deltas(answer, turn)
             yield {"event": "answer", "data": answer.model_dump(mode="json")}
             return
         from qa.generators.llm import LLMGenerator
@@ -248,7 +248,7 @@ class AnswerEngine:
             s = self.verify_sentences([self.cite_sentence(d, turn.sources)], turn.sources)[0]
             if s.supported:
                 gap = " " if any(v.supported for v in verified) else ""
-                yield {"event": "delta", "data": {"text": gap + s.text}}
+                yield {"event": "delta", "data": {"text": gap + s.text}, "sentence": s}
             verified.append(s)
 
         buffer, done = "", 0
@@ -267,17 +267,25 @@ class AnswerEngine:
             turn.sentences = [self.cite_sentence(d, turn.sources) for d in turn.draft.sentences]
             turn.fallback = True
             answer = self.build(turn)
-            yield from _deltas(answer)
+            yield from _deltas(answer, turn)
         else:
             answer = self.build(turn)
         yield {"event": "answer", "data": answer.model_dump(mode="json")}
 
 
-def _deltas(answer: Answer) -> Iterator[dict[str, Any]]:
-    """An already complete answer, sent as sentence-sized deltas that join to ``answer.answer``."""
-    pieces = [answer.answer[a:b] for a, b in sentence_spans(answer.answer)] or [answer.answer]
-    for i, p in enumerate(pieces):
-        yield {"event": "delta", "data": {"text": (" " if i else "") + p}}
+def _deltas(answer: Answer, turn: Turn) -> Iterator[dict[str, Any]]:
+    """An already complete answer as deltas that join to ``answer.answer``: the preface, then one per kept
+    sentence, each carrying its :class:`AnswerSentence` under ``"sentence"`` (not part of the wire ``data``) so
+    a client layer can attach that sentence's citations to the piece that completes it."""
+    preface = turn.draft.preface if turn.draft is not None else None
+    kept = [s for s in answer.sentences if s.supported]
+    if not kept:
+        yield {"event": "delta", "data": {"text": answer.answer}}
+        return
+    if preface:
+        yield {"event": "delta", "data": {"text": preface}}
+    for i, s in enumerate(kept):
+        yield {"event": "delta", "data": {"text": (" " if i or preface else "") + s.text}, "sentence": s}
 
 
 def best_quote(text: str, article: Article, start: int, end: int) -> Citation | None:

@@ -11,9 +11,11 @@ from typing import Any, Literal
 from qa.articles import article_id_for, content_hash, iter_files, normalize_record, parse_bytes
 from qa.chunking import chunk_text
 from qa.config import Settings
+from qa.conversation import ChatTurn, Rewrite
 from qa.embeddings import Embedder, get_embedder
-from qa.errors import InvalidInput, NotFound, QAError, TooLarge
+from qa.errors import InvalidInput, LLMUnavailable, NotFound, QAError, TooLarge
 from qa.models import Answer, Article, ArticleIn, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
+from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
 from qa.store import open_store
 from qa.vectors import ChromaIndex, VectorIndex
@@ -269,10 +271,35 @@ class NewsQA:
     ) -> Iterator[dict[str, Any]]:
         """``{"event": "delta", "data": {"text"}}`` events, then ``{"event": "answer", "data": Answer}``.
 
-        Checks run before the first event, so a bad request fails instead of starting a stream."""
+        A delta that completes an answer sentence also carries it (``"sentence"``: :class:`AnswerSentence`,
+        with its citations) beside ``data``; the deltas' texts join to ``Answer.answer``. Checks run before the first event, so a bad request fails instead of starting a stream."""
         self.check_question(question, filters)
         self.engine.resolve(generator)
         return self.engine.stream(question, today=today, k=k, filters=filters, generator=generator)
+
+    def standalone_question(self, turns: Sequence[ChatTurn]) -> Rewrite:
+        """The question the last user turn of a conversation asks, follow-ups ("why?", "who was he meeting?",
+        "and in 2023?") resolved against the earlier turns: by the LLM when one is configured, else (or when
+        its reply is unusable or the endpoint fails) by the rules over the parse."""
+        from qa.conversation import Rewriter
+
+        rewriter = Rewriter(parse)
+        if sum(1 for t in turns if t.role == "user") < 2 or not self.settings.llm_base_url:
+            return rewriter.standalone(turns)
+        from qa.generators.llm import LLMGenerator
+
+        last = turns[-1].text.strip()
+        llm = self.engine.generator("llm")
+        assert isinstance(llm, LLMGenerator)
+        history = "\n".join(f"{t.role.capitalize()}: {t.text.strip()}" for t in turns[:-1] if t.role != "system")
+        try:
+            question = llm.condense(history, last)
+        except LLMUnavailable:
+            question = None
+        if question is None:
+            return rewriter.standalone(turns)
+        self.check_question(question)
+        return Rewrite(question=question, original=last, rule="llm" if question != last else None)
 
     def brief(
         self,

@@ -18,7 +18,7 @@ from qa.models import Answer
 
 router = APIRouter(prefix="/v1", tags=["questions"])
 
-_END = object()
+END = object()  # the end of a core event stream, as seen from the thread pool
 
 SSE_EXAMPLE = (
     'event: delta\ndata: {"text": "At midnight on Wednesday, the State Department announced "}\n\n'
@@ -32,9 +32,9 @@ def wants_stream(request: Request, body: AskRequest) -> bool:
     return body.stream or "text/event-stream" in request.headers.get("accept", "")
 
 
-def _next(events: Iterator[dict[str, Any]]) -> Any:
+def next_event(events: Iterator[Any]) -> Any:
     # StopIteration can't cross the thread-pool boundary, so the end of the stream is a sentinel.
-    return next(events, _END)
+    return next(events, END)
 
 
 def _sse(event: dict[str, Any]) -> ServerSentEvent:
@@ -45,9 +45,9 @@ async def _event_stream(first: Any, events: Iterator[dict[str, Any]], path: str)
     """Relay the core's events; an error after the stream started can only be reported as an `error` event."""
     item = first
     try:
-        while item is not _END:
+        while item is not END:
             yield _sse(item)
-            item = await run_in_threadpool(_next, events)
+            item = await run_in_threadpool(next_event, events)
     except QAError as exc:
         body = problem_body(exc.status, exc.title, exc.detail, instance=path)
         yield ServerSentEvent(event="error", data=json.dumps(body))
@@ -83,5 +83,5 @@ async def ask(body: AskRequest, request: Request, svc: Service, settings: AppSet
     # The core validates when the stream is made, and the first event is pulled before answering 200, so a
     # request that fails early still gets its problem+json status instead of a stream.
     events = await run_in_threadpool(svc.ask_stream, body.question, **args)
-    first = await run_in_threadpool(_next, events)
+    first = await run_in_threadpool(next_event, events)
     return EventSourceResponse(_event_stream(first, events, request.url.path), ping=15)

@@ -187,3 +187,13 @@ class LLMGenerator:
                 numbers = list(dict.fromkeys(n for p in parts for n in p.source_numbers))
                 bullets.append(DraftSentence(text=" ".join(p.text for p in parts), source_numbers=numbers))
         return Draft(sentences=bullets[:max_bullets], preface=_clean(m.group(1)) if m else None)
+
+    def condense(self, conversation: str, follow_up: str) -> str | None:
+        """The follow-up rewritten by the model as a standalone question, or None when its reply is not one
+        line of question (the caller then falls back to the rules). Raises LLMUnavailable if the call fails."""
+        reply = self._call(render(load_prompt("condense"), conversation=conversation, follow_up=follow_up))
+        lines = [line.strip().strip('"“”') for line in reply.strip().splitlines() if line.strip()]
+        if len(lines) != 1:
+            return None
+        question = re.sub(r"^(?:standalone\s+question|question)\s*:\s*", "", lines[0], flags=re.IGNORECASE)
+        return question if 3 <= len(question) <= 4 * max(len(follow_up), 60) else None
