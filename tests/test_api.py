@@ -94,10 +94,15 @@ def test_openapi_documents_errors_as_problem_json(client: TestClient) -> None:
         "/readyz",
     } <= paths.keys()
     for path, item in paths.items():
+        # The OpenAI-compatible routes answer errors in OpenAI's shape, every other route in problem+json.
+        openai = path in ("/v1/models", "/v1/models/{model}", "/v1/chat/completions")
         for method, op in item.items():
             for code, resp in op["responses"].items():
                 if int(code) >= 400:
-                    assert list(resp["content"]) == ["application/problem+json"], (path, method, code)
+                    expected = ["application/json"] if openai else ["application/problem+json"]
+                    assert list(resp["content"]) == expected, (path, method, code)
+                    if openai:
+                        assert resp["content"]["application/json"]["schema"]["$ref"].endswith("/OpenAIError")
     assert paths["/v1/ask"]["post"]["responses"]["200"]["content"].keys() == {"application/json", "text/event-stream"}
     ask_req = schema["components"]["schemas"]["AskRequest"]
     assert ask_req["examples"] and ask_req["properties"]["question"]["maxLength"] == 2000

@@ -29,6 +29,7 @@ QUICK_SIZES = (1_000, 10_000)
 QUICK_REAL_ARTICLES = 120  # ≈ 1k real chunks to embed once (then cached); the rest is synthetic
 TARGET_ARTICLES = 10_000
 TARGET_P50_MS, TARGET_P95_MS = 50.0, 150.0
+CHAT_GAP_MS = 10.0  # /v1/chat/completions (non-streaming) p50 within this of /v1/ask on the same questions
 WARMUP = 3
 
 
@@ -83,9 +84,39 @@ def _http_route(client: httpx.Client, route: str, qs: list[Question], n: int) ->
     return {**percentiles(samples), "errors": len(errors), "first_error": errors[0] if errors else None}
 
 
+def _chat_body(q: Question) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": "newsqa", "messages": [{"role": "user", "content": q.text}]}
+    if q.today:
+        body["today"] = q.today.isoformat()
+    return body
+
+
+def _ask_vs_chat(client: httpx.Client, qs: list[Question], n: int) -> dict[str, Any]:
+    """``/v1/ask`` and non-streaming ``/v1/chat/completions`` on the same questions, alternating request by
+    request so both see the same machine load; the chat route's overhead is the difference of their p50s."""
+    samples: dict[str, list[float]] = {"ask": [], "chat": []}
+    errors: list[str] = []
+    it = itertools.cycle(qs)
+    for i in range(WARMUP + n):
+        q = next(it)
+        ask = {"question": q.text, "today": q.today.isoformat() if q.today else None, "generator": "extractive"}
+        for route, path, body in (("ask", "/v1/ask", ask), ("chat", "/v1/chat/completions", _chat_body(q))):
+            start = time.perf_counter()
+            r = client.post(path, json=body)
+            if i >= WARMUP:
+                samples[route].append(time.perf_counter() - start)
+            if r.status_code != 200:
+                errors.append(f"{route} {r.status_code} {r.text[:200]}")
+    first = errors[0] if errors else None
+    return {
+        route: {**percentiles(v), "errors": sum(e.startswith(route) for e in errors), "first_error": first}
+        for route, v in samples.items()
+    }
+
+
 def measure_http(url: str, qs: list[Question], n: int) -> dict[str, Any]:
     with httpx.Client(base_url=url, timeout=60) as client:
-        return {route: _http_route(client, route, qs, n) for route in ("search", "ask")}
+        return {"search": _http_route(client, "search", qs, n), **_ask_vs_chat(client, qs, n)}
 
 
 def run(
@@ -213,10 +244,15 @@ def report(r: dict[str, Any]) -> list[str]:
         lines.append(f"    (undated, no filter) {fmt_pct(local['search_undated'])}")
         ask = local["ask"]
         lines.append(f"    ask     in-process  {fmt_pct(ask) if ask else 'n/a (NewsQA.ask is not available)'}")
-        for route in ("search", "ask"):
-            h = http[route]
+        for route in ("search", "ask", "chat"):
+            h = http.get(route)
+            if h is None:
+                continue
             err = f"  errors {h['errors']}" + (f" ({h['first_error']})" if h["errors"] else "")
             lines.append(f"    {route:<7} HTTP        {fmt_pct(h)}{err}")
+        if "chat" in http:
+            gap = http["chat"]["p50"] - http["ask"]["p50"]
+            lines.append(f"    chat p50 - ask p50: {gap:+.1f} ms (target within {CHAT_GAP_MS:.0f} ms)")
     mem = r.get("memory")
     if mem:
         lines.append(
@@ -241,14 +277,15 @@ def markdown(r: dict[str, Any]) -> list[str]:
         return "n/a" if p is None else f"{p['p50']:.0f} / {p['p95']:.0f} / {p['p99']:.0f}"
 
     lines = [
-        "| chunks | articles | search in-process | `/v1/search` | ask in-process | `/v1/ask` | server peak RSS | disk |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| chunks | articles | search in-process | `/v1/search` | ask in-process | `/v1/ask` | `/v1/chat/completions` "
+        "| server peak RSS | disk |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in r["rows"]:
         b, local, http = row["build"], row["inprocess"], row["http"]
         lines.append(
             f"| {b['chunks']:,} | {b['articles']:,} | {cell(local['search'])} | {cell(http['search'])} | "
-            f"{cell(local['ask'])} | {cell(http['ask'])} | "
+            f"{cell(local['ask'])} | {cell(http['ask'])} | {cell(http.get('chat'))} | "
             f"{http['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB | "
             f"{sum(row['disk_mb'].values()):.0f} MB |"
         )
