@@ -2,7 +2,8 @@
 
 Typed core errors (:class:`qa.errors.QAError`) keep their ``status``/``title``; request validation becomes 422
 with the field errors listed (malformed JSON 400); HTTP errors (unknown route, wrong method, auth) keep their
-status. Unexpected exceptions are turned into a 500 by :mod:`api.middleware`, which logs them.
+status. Every problem ``type`` is ``urn:newsqa:problem:<title as a slug>``, so a client can switch on one scheme.
+Unexpected exceptions are turned into a 500 by :mod:`api.middleware`, which logs them.
 
 The OpenAI-compatible routes (:func:`is_openai_route`) answer in OpenAI's ``{"error": {...}}`` shape instead,
 because the SDKs and chat front ends pointed at them parse that; their request validation errors are 400s.
@@ -176,8 +177,8 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     if is_openai_route(request.url.path):
         code = "invalid_api_key" if status == 401 else problem_type(title).removeprefix(TYPE_PREFIX)
         return openai_error(status, detail, code=code, headers=exc.headers)
-    # RFC 9457: plain HTTP errors use "about:blank" with the status phrase as the title.
-    return problem(status, title, detail, type_="about:blank", instance=request.url.path, headers=exc.headers)
+    # One type scheme for every problem (urn:newsqa:problem:*), plain HTTP errors included, e.g. "unauthorized".
+    return problem(status, title, detail, instance=request.url.path, headers=exc.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

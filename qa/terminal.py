@@ -24,7 +24,8 @@ from qa.errors import QAError
 from qa.exit_codes import ExitCode
 
 # Messages and progress go to stderr; results (text or --json) to stdout, so `qa ... --json | jq` works.
-console = Console(stderr=True)
+# soft_wrap: a message is one line in logs and pipes (rich would cut it at 80 columns), the terminal wraps it.
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 # Without a terminal (CI logs, pipes) progress is printed as a line at most this often, plus start and end lines.

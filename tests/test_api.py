@@ -25,6 +25,7 @@ def assert_problem(response: Any, status: int, *fragments: str) -> dict[str, Any
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body.keys() >= PROBLEM_KEYS and body["status"] == status
+    assert body["type"].startswith("urn:newsqa:problem:"), body  # one scheme, plain HTTP errors (401, 405) included
     assert body["instance"] and body["request_id"] == response.headers["x-request-id"]
     for fragment in fragments:
         assert fragment.lower() in body["detail"].lower(), body

@@ -157,3 +157,40 @@ def test_reindex_and_stats_print_sentences_or_json(store: Path) -> None:
     assert data["reindexed"] == 3 and data["chunks"] == data["vectors"] > 0
     assert json.loads(qa("stats", "--json", "--data-dir", str(store)).stdout)["articles"] == 3
     assert "3 articles" in qa("stats", "--data-dir", str(store)).stdout
+
+
+@pytest.mark.server
+def test_serve_on_a_busy_port_fails_fast_naming_it(tmp_path: Path) -> None:
+    """`qa serve` and `make serve` take the port before installing or loading anything: a busy port is an error
+    within seconds, naming the port and who holds it, and nothing is created."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.servers import qa_command
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    data = tmp_path / "data"
+    commands = {
+        "qa serve": [*qa_command(), "serve", "--load-demo", "--port", str(port), "--data-dir", str(data)],
+        # VENV points nowhere: were the port checked after set-up, make would start building a virtualenv.
+        "make serve": ["make", "-s", "serve", f"PORT={port}", f"PYTHON={sys.executable}", f"VENV={tmp_path / 'venv'}"],
+    }
+    try:
+        for name, command in commands.items():
+            started = time.monotonic()
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+            elapsed = time.monotonic() - started
+            assert done.returncode != 0, (name, done.stdout, done.stderr)
+            assert f"port {port} on 127.0.0.1 is already in use by pid" in done.stderr, (name, done.stderr)
+            assert f"--port {port + 1}" in done.stderr, (name, done.stderr)
+            assert elapsed < 5, f"{name} took {elapsed:.1f}s to say the port is busy"
+            assert not data.exists() and not (tmp_path / "venv").exists(), name
+        serve = subprocess.run(commands["qa serve"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert serve.returncode == ExitCode.UNAVAILABLE
+    finally:
+        holder.close()
