@@ -26,7 +26,7 @@ LLAMA_WHEEL := .wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 # Told to the tests: a target the user chose is not checked for portability.
 export NEWSQA_LLAMA_TARGET := $(if $(filter file,$(origin LLAMA_CMAKE_ARGS)),portable,custom)
 
-.PHONY: serve test lint install install-dev browser bench clean distclean
+.PHONY: serve test lint install install-dev browser bench docs clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,11 @@ test: install-dev lint browser
 
 bench: install-dev
 	$(BIN)/python -m eval.bench --quick
+
+# The curl outputs shown in README.md and api/README.md, rewritten from a real `qa serve --load-demo` run
+# (tests/test_api_server.py fails when they are stale).
+docs: install-dev
+	$(BIN)/python -m tests.doc_examples --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.paths import DEMO_ARTICLES, EXAMPLE_ARTICLE, ROOT, need_shared
+from tests.paths import DEMO_ARTICLES, EXAMPLE_ARTICLE, need_shared
 from tests.servers import chroma_server, qa_server
 
 pytestmark = pytest.mark.server
@@ -172,52 +171,21 @@ def test_chroma_server_mode(tmp_path: Path) -> None:
             chroma.__exit__(None, None, None)
 
 
-# --- the documented run command and curl examples -----------------------------------------------------------
-DOC_BASE = "http://127.0.0.1:8000"
+# --- the documented curl examples, and the outputs shown under them ------------------------------------------
+def test_documented_curl_outputs_are_what_the_service_prints() -> None:
+    """Every curl line of README.md and api/README.md, run in order against real `qa serve --load-demo` processes
+    (the Bearer examples with QA_API_KEYS set): the documents show exactly what they print (tests/doc_examples.py)."""
+    from tests import doc_examples
 
-
-def doc_examples() -> list[tuple[str, int | None]]:
-    """Each ``curl`` line of README.md and api/README.md with the status its shown output implies (None: a 2xx)."""
-    examples = []
-    docs = (ROOT / "README.md").read_text() + (ROOT / "api" / "README.md").read_text()
-    for block in re.findall(r"```bash\n(.*?)```", docs, re.S):
-        lines = block.splitlines()
-        for i, line in enumerate(lines):
-            if line.startswith("curl "):
-                shown = "\n".join(lines[i + 1 : i + 3])
-                m = re.search(r'"status":(\d{3})|HTTP/1.1 (\d{3})', shown)
-                examples.append((line, int(m.group(1) or m.group(2)) if m else None))
-    return examples
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """What `make serve` runs: `qa serve --load-demo`, embedded store, no auth."""
-    with qa_server(tmp_path_factory.mktemp("demo") / "data", "--load-demo") as base:
-        yield base
-
-
-def test_readme_curl_examples_work_as_shown(demo_server: str, server: str) -> None:
-    examples = doc_examples()
-    assert len(examples) >= 12
-    for command, expected in examples:
-        base = server if "Bearer" in command else demo_server  # the auth example needs keys on
-        run = subprocess.run(
-            ["bash", "-c", command.replace(DOC_BASE, base) + " -w '\\n%{http_code}'"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, (command, run.stderr)
-        body, _, code = run.stdout.rpartition("\n")
-        status = int(code)
-        if expected is None:
-            assert 200 <= status < 300, (command, status, body[:500])
-        else:
-            assert status == expected, (command, status, body[:500])
-        if "text/event-stream" in command:
-            assert "event: delta" in body and "event: answer" in body
-        elif " -i " not in command:
-            parsed = json.loads(body)
-            assert parsed is not None
+    results = doc_examples.with_servers(doc_examples.run_all)
+    assert len(results) >= 15
+    for example, status, rendered in results:  # the status the shown output implies (problem "status", HTTP line)
+        m = re.search(r'"status":(\d{3})|^HTTP/1.1 (\d{3})', "\n".join(rendered), re.M)
+        expected = int(m.group(1) or m.group(2)) if m else None
+        assert status == expected if expected else 200 <= status < 300, (example.command, status)
+    problems = doc_examples.stale(results)
+    assert not problems, (
+        f"{len(problems)} documented outputs differ from what the service prints now. If the change is intended, "
+        f"regenerate them with `{doc_examples.REGENERATE}` (or `make docs`) and review the diff.\n\n"
+        + "\n\n".join(problems)
+    )
