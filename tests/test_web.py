@@ -391,6 +391,34 @@ def test_abstention_reads_as_one_with_the_nearest_evidence(web: tuple[Any, Watch
 
 @pytest.mark.server
 @pytest.mark.browser
+def test_ask_sends_the_as_of_date_and_filters(web: tuple[Any, Watch], demo_server: str) -> None:
+    page, _ = web
+    page.click("#ask-form summary")
+    page.fill("#ask-form input[name=today]", "2025-03-30")
+    page.fill("#ask-form input[name=source]", "Harbor Ledger")
+    page.fill("#ask-form input[name=since]", "2025-03-01")
+    page.fill("#ask-form input[name=until]", "2025-03-31")
+    page.fill("#question", "How much will the tidal barrier cost?")
+    with page.expect_request(lambda r: r.url.endswith("/v1/ask")) as info:
+        page.press("#question", "Enter")
+    sent = json.loads(info.value.post_data)
+    assert sent == {
+        "question": "How much will the tidal barrier cost?",
+        "stream": True,
+        "today": "2025-03-30",
+        "filters": {"source": "Harbor Ledger", "since": "2025-03-01", "until": "2025-03-31"},
+    }
+    page.wait_for_selector("#answer .answer-card[data-answerable]")
+    listed = httpx.get(
+        f"{demo_server}/v1/articles", params={"source": "Harbor Ledger", "since": "2025-03-01", "until": "2025-03-31"}
+    ).json()
+    allowed = {a["id"] for a in listed["items"]}
+    cited = {c.get_attribute("data-article-id") for c in page.locator("#answer .chip").all()}
+    assert cited and cited <= allowed
+
+
+@pytest.mark.server
+@pytest.mark.browser
 def test_unsupported_sentences_and_new_fields_render(web: tuple[Any, Watch]) -> None:
     """The LLM path's unsupported sentences (struck out, the verifier's reason on focus), an `explain` block and
     an abstention `reason`, rendered by the page's own module from a made-up answer."""
