@@ -29,6 +29,7 @@ export class CitationSet {
 
   chip(citation) {
     const c = this.add(citation);
+    // The visible text is the accessible name (number and article title); the quote is the tooltip.
     const when = c.published_at ? `, ${formatDay(c.published_at)}` : "";
     const button = el(
       "button",
@@ -36,8 +37,7 @@ export class CitationSet {
         type: "button",
         className: "chip",
         dataset: { articleId: c.article_id, start: String(c.start), end: String(c.end), key: c.key },
-        "aria-label": `Quote ${c.number}: “${c.title}”${when}. Open it in the article`,
-        title: c.quote,
+        title: `“${c.quote}” (${c.title}${when})`,
       },
       `${c.number} · ${c.title}`,
     );
