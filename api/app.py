@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
             yield
         finally:
             if owned:
+                app.state.service.close()
                 app.state.service = None
 
     app = FastAPI(
@@ -86,6 +87,9 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
         responses=problems(500),
         docs_url=None,  # api.routes.docs serves Swagger UI from an installed package instead of a CDN
         redoc_url=None,
+        # No "add a slash" 307s: they were built from the client's Host header (an open redirect) and needed no
+        # key. /v1/articles/ is simply not a route (404).
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.service = service

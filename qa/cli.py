@@ -73,9 +73,17 @@ def settings_for(data_dir: Path | None = None, **overrides: Any) -> Settings:
 
 
 def open_service(data_dir: Path | None = None, **overrides: Any) -> Any:
+    return service_for(settings_for(data_dir, **overrides))
+
+
+def service_for(settings: Settings) -> Any:
+    from qa.datadir import DataDirBusy
     from qa.service import NewsQA
 
-    return NewsQA(settings_for(data_dir, **overrides))
+    try:
+        return NewsQA(settings)
+    except DataDirBusy as exc:  # every command opens the store: one clear message, not a traceback
+        fail(exc)
 
 
 def open_store(data_dir: Path | None = None, *, need_articles: bool = False) -> Any:
@@ -407,19 +415,18 @@ def _serve_on(
 
     from api.app import create_app
     from api.log import configure_logging
+    from api.server import uvicorn_options
 
     settings = settings_for(data_dir, log_json=log_json, log_level=log_level)
     configure_logging(settings)
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
         logging.getLogger("api").warning("serving on %s without QA_API_KEYS: anyone who can reach it can use it", host)
-    service = None
+    if load_demo and not DEMO_ARTICLES.is_dir():
+        error(f"demo corpus not found at {DEMO_ARTICLES}", ExitCode.NOT_FOUND)
+    # Opened here rather than in the app's start-up, so a data dir in use or a bad setting is one clear message.
+    service = service_for(settings)
     if load_demo:
-        if not DEMO_ARTICLES.is_dir():
-            error(f"demo corpus not found at {DEMO_ARTICLES}", ExitCode.NOT_FOUND)
         try:
-            from qa.service import NewsQA
-
-            service = NewsQA(settings)
             s = service.ingest_paths([DEMO_ARTICLES]).summary
         except QAError as exc:
             fail(exc)
@@ -430,6 +437,7 @@ def _serve_on(
         log_config=None,
         access_log=False,
         log_level=settings.log_level.lower(),
+        **uvicorn_options(settings),
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     max_article_chars: int = 400_000
     max_upload_bytes: int = 10_000_000
     max_batch_articles: int = 500
+    # Connections (``qa serve``): beyond max_connections open connections or requests in flight, a request gets a
+    # 503 at once. A request must keep arriving (some bytes every request_read_timeout_s) and be complete within
+    # request_deadline_s, or it gets a 408 and its connection is closed (time spent answering is not counted).
+    max_connections: int = Field(200, ge=1, le=100_000)
+    keep_alive_timeout_s: int = Field(5, ge=1, le=3600, description="Idle keep-alive connections are closed after.")
+    request_read_timeout_s: float = Field(15.0, gt=0, le=3600)
+    request_deadline_s: float = Field(120.0, gt=0, le=86_400)
     log_json: bool = False
     log_level: str = "INFO"
 

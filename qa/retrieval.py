@@ -63,15 +63,17 @@ class HybridRetriever:
                     age = max(0, (today - m.published_at).days)
                     scores[key] += self.settings.recency_weight * 0.5 ** (age / half_life)
         ranked = sorted((kv for kv in scores.items() if kv[0][0] in meta), key=lambda kv: -kv[1])
-        articles = self.store.bodies(sorted({aid for (aid, _), _ in ranked[:k]}))
-        spans = self.store.spans([key for key, _ in ranked[:k]])
+        # One snapshot for bodies and chunk offsets, so a concurrent update can't pair an old body with new offsets.
+        with self.store.snapshot():
+            articles = self.store.bodies(sorted({aid for (aid, _), _ in ranked[:k]}))
+            spans = self.store.spans([key for key, _ in ranked[:k]])
         hits: list[Hit] = []
         for (aid, idx), score in ranked[:k]:
             span = spans.get((aid, idx))
             if span is None:  # chunk replaced between the two reads: skip rather than cite stale offsets
                 continue
             art = articles.get(aid)
-            if art is None:  # deleted between the two reads
+            if art is None or art.state != "ready":  # deleted or being replaced since the ranking read
                 continue
             hits.append(
                 Hit(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -12,18 +13,26 @@ from qa.articles import article_id_for, content_hash, iter_files, normalize_reco
 from qa.chunking import chunk_text
 from qa.config import Settings
 from qa.conversation import ChatTurn, Rewrite
+from qa.datadir import DataDirLock
 from qa.embeddings import Embedder, get_embedder
 from qa.errors import InvalidInput, LLMUnavailable, NotFound, QAError, TooLarge
 from qa.models import Answer, Article, ArticleIn, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
-from qa.store import open_store
+from qa.store import ArticleStore, open_store
 from qa.vectors import ChromaIndex, VectorIndex
 
 Progress = Callable[[int], None]  # called with the number of items just finished
 
 # Articles per indexing batch: large enough to fill embedder batches, small enough that a crash loses little.
 INDEX_BATCH = 32
+
+
+def _release(store: ArticleStore[Any], index: VectorIndex, lock: DataDirLock | None) -> None:
+    index.close()
+    store.close()
+    if lock is not None:
+        lock.release()
 
 
 def embedding_text(title: str, chunk_text: str) -> str:
@@ -35,13 +44,32 @@ class NewsQA:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings()
         self.embedder = embedder or get_embedder(self.settings)
-        self.store = open_store(self.settings)
-        self.index: VectorIndex = ChromaIndex(self.settings, self.embedder)
+        # Embedded Chroma is one process's: refuse to open a data dir another process has open (see qa.datadir).
+        lock = DataDirLock(self.settings.resolved_data_dir) if self.settings.chroma_mode == "embedded" else None
+        try:
+            self.store = open_store(self.settings)
+            self.index: VectorIndex = ChromaIndex(self.settings, self.embedder)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        # Released by close(), or when the service is garbage-collected without it.
+        self._finalizer = weakref.finalize(self, _release, self.store, self.index, lock)
         self.retriever = HybridRetriever(self.store, self.index, self.embedder, self.settings)
         # Indexing writes go through one lock so two ingests never interleave their Chroma and SQLite steps.
         self._index_lock = threading.Lock()
         self._engine: Any = None
         self.repair()
+
+    def close(self) -> None:
+        """Let go of the vector index and the data dir (another process may open it afterwards)."""
+        self._finalizer()
+
+    def __enter__(self) -> NewsQA:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- ingest -----------------------------------------------------------------------------------------
     def prepare(self, record: ArticleIn) -> Article:

@@ -32,6 +32,7 @@ class VectorIndex(Protocol):
     def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[str, int, float]]: ...
     def count(self) -> int: ...
     def reset(self) -> None: ...
+    def close(self) -> None: ...
 
 
 class ChromaIndex:
@@ -99,17 +100,31 @@ class ChromaIndex:
         metas = (res.get("metadatas") or [[]])[0]
         dists = (res.get("distances") or [[]])[0]
         return [
-            (str(m["article_id"]), int(m["chunk_index"]), 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)
+            (str(m["article_id"]), int(m["chunk_index"]), 1.0 - float(d))
+            for m, d in zip(metas, dists, strict=True)
+            if _is_live(m)
         ]
 
     def count(self) -> int:
         return self.collection.count()
+
+    def close(self) -> None:
+        """Release the client: the last embedded client of a directory in this process stops its Chroma system,
+        so a later open reads the directory afresh."""
+        self.client.close()
 
     def reset(self) -> None:
         """Drop and recreate the collection for the configured embedder (``qa reindex``)."""
         with contextlib.suppress(Exception):
             self.client.delete_collection(self.name)
         self.collection = self._open()
+
+
+def _is_live(meta: Any) -> bool:
+    """A vector whose record is being deleted or replaced (by this process or another one) can still be found by
+    the nearest-neighbour search while its metadata is already gone: Chroma returns ``None`` for it. Such a chunk
+    is skipped; the article rows decide what is answered from anyway (only ``ready`` articles)."""
+    return isinstance(meta, dict) and "article_id" in meta and isinstance(meta.get("chunk_index"), int)
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,29 @@ def test_bm25_title_weighs_less_than_body(store: ArticleStore[Any]) -> None:
         article("in-body", "Beekeepers gathered at the council to discuss the annual budget.", title="Council"),
     )
     assert store.bm25("beekeepers", 5)[0][0] == "in-body"
+
+
+def test_a_snapshot_sees_one_version(store: ArticleStore[Any]) -> None:
+    add(store, article("snap-1", "The first version of the harbour report."))
+    changed = threading.Event()
+
+    def update() -> None:  # another thread commits a new version while the snapshot is open
+        add(store, article("snap-1", "A much longer second version of the harbour report, with more words."))
+        changed.set()
+
+    with store.snapshot():
+        before = store.get("snap-1")
+        writer = threading.Thread(target=update)
+        writer.start()
+        assert changed.wait(30), "a snapshot must not block writers"
+        assert store.get("snap-1") == before
+        span = store.spans([("snap-1", 0)])[("snap-1", 0)]
+        assert before is not None and span == (0, len(before.body))
+        with store.snapshot():  # nested: the same version
+            assert store.get("snap-1") == before
+    writer.join()
+    after = store.get("snap-1")
+    assert after is not None and after.body.startswith("A much longer")
 
 
 def test_audit_counts_agree(store: ArticleStore[Any]) -> None:

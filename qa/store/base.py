@@ -86,6 +86,12 @@ class ArticleStore(ABC, Generic[Tx]):
     def delete(self, tx: Tx, article_id: str) -> None:
         """Remove an article with its chunks and lexical entries; an unknown id is a no-op."""
 
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads in this thread inside the block all see one committed version of the store (writes committed
+        meanwhile by others stay invisible until it ends), so a reader can pair an article's body with its
+        chunk offsets. Never blocks writers; a nested block joins the outer one."""
+
     # --- articles -----------------------------------------------------------------------------------
     @abstractmethod
     def get(self, article_id: str, with_body: bool = True) -> Article | None:

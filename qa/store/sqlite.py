@@ -131,6 +131,20 @@ class SQLiteStore(ArticleStore[sqlite3.Connection]):
             self._connections.clear()
         self._local = threading.local()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one version of the store (a read transaction: in WAL mode it never blocks the writer).
+        Nested use joins the outer snapshot."""
+        con = self._connect()
+        if con.in_transaction:
+            yield
+            return
+        con.execute("BEGIN")
+        try:
+            yield
+        finally:
+            con.execute("COMMIT")
+
     # --- articles -----------------------------------------------------------------------------------
     def get(self, article_id: str, with_body: bool = True) -> Article | None:
         row = self._connect().execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)).fetchone()
