@@ -412,6 +412,11 @@ def test_briefing_by_topic(client: TestClient) -> None:
     assert r.json()["bullets"]
 
 
+@pytest.mark.parametrize("topic", ["zzzqqqxx", "?", "volcanic ash over the northern islands"])
+def test_briefing_on_a_topic_nothing_matches_is_404(client: TestClient, topic: str) -> None:
+    assert_problem(client.post("/v1/briefings", json={"topic": topic}), 404, "no articles match")
+
+
 # --- auth, CORS, request ids, logging --------------------------------------------------------------------------
 def test_auth_on(api_client: MakeClient) -> None:
     c = api_client(api_keys="key-one,key-two")

@@ -88,7 +88,8 @@ def test_cross_article_duplicates_merge(demo_service: NewsQA, tmp_path: Path) ->
     )
     briefing = service.brief(article_ids=["wire-a", "wire-b"])
     assert_briefing(service, briefing)
-    merged = [b for b in briefing.bullets if b.text == lead]
+    # One bullet quotes the lead (with any sentence that leans on it) and cites both articles' copies of it.
+    merged = [b for b in briefing.bullets if lead in b.text]
     assert len(merged) == 1
     assert {c.article_id for c in merged[0].citations} == {"wire-a", "wire-b"}
 
@@ -126,3 +127,123 @@ def test_cli_brief_json(answer_service: NewsQA) -> None:
         app, ["brief", "--article", "nope", "--data-dir", str(answer_service.settings.data_dir)]
     )
     assert missing.exit_code == ExitCode.NOT_FOUND and "nope" in missing.output
+
+
+# --- selection, order, antecedents, relevance (articles written for these tests) ------------------------------------
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "briefing"
+
+
+def _service(demo_service: NewsQA, tmp_path: Path, *articles: ArticleIn) -> NewsQA:
+    service = NewsQA(Settings(data_dir=tmp_path), embedder=demo_service.embedder)
+    service.ingest_records(list(articles))
+    return service
+
+
+def _quotes(briefing: Briefing) -> list[list[str]]:
+    return [[c.quote for c in b.citations] for b in briefing.bullets]
+
+
+def test_long_article_briefing_covers_the_whole_article(demo_service: NewsQA, tmp_path: Path) -> None:
+    """A 40-sentence article whose opening is about a regatta and whose most words are about a dam: the
+    bullets come from across the article, and the dam (the point it spends most words on) is covered."""
+    title, body = (FIXTURES / "long-feature.txt").read_text(encoding="utf-8").split("\n", 1)
+    body = body.strip()
+    service = _service(demo_service, tmp_path, ArticleIn(id="long", title=title, body=body))
+    briefing = service.brief(article_ids=["long"])
+    assert_briefing(service, briefing)
+    starts = [c.start for b in briefing.bullets for c in b.citations]
+    assert max(starts) > len(body) / 2, "no bullet from the second half of the article"
+    assert sum(s > 1000 for s in starts) >= len(starts) / 2, "bullets crowd into the first 1,000 characters"
+    about_the_dam = [b for b in briefing.bullets if any(w in b.text for w in ("Holloway", "dam", "reservoir"))]
+    assert len(about_the_dam) >= len(briefing.bullets) / 2, briefing.bullets
+
+
+BRIDGE = ArticleIn(
+    id="bridge",
+    title="Lindqvist Bridge to stay shut until June",
+    published_at=dt.date(2025, 5, 14),
+    body=(
+        "The Lindqvist Bridge in Portsea will stay closed to traffic until the middle of June, the city council "
+        "said on Tuesday, after contractors confirmed that two of its support cables must be replaced.\n\n"
+        "Replacing both cables will cost about $3.2 million, the council said, and the work will be carried out by "
+        "Halvard Steel, which built the bridge in 1994.\n\n"
+        "Inspectors had closed the bridge last Friday after finding broken wires inside two of the cables during "
+        "a routine check.\n\n"
+        "About 21,000 vehicles crossed the bridge each day before the closure, and traffic has since been "
+        "diverted through the town center.\n\n"
+        "Ferry operators have added extra crossings during the morning and evening rush hours."
+    ),
+)
+HARBOR = ArticleIn(
+    id="harbor",
+    title="Harbor talks to be rescheduled within two weeks, chair says",
+    published_at=dt.date(2025, 5, 16),
+    body=(
+        "Talks between the Portsea harbor board and the dockworkers' union were due to resume on Thursday "
+        "morning at the board's offices.\n\n"
+        "On Wednesday evening, the board announced that the talks had been called off without explanation.\n\n"
+        "Union members have worked to rule since the start of May, and about 40 ships are waiting to unload.\n\n"
+        "The board's chair, Maria Esteves, said on Thursday that the talks would be rescheduled within two weeks "
+        "and that an offer of 5.5 percent over two years remained on the table.\n\n"
+        "The union's regional secretary, Paul Okoro, said members would vote on further action on 23 May."
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("article", "event", "consequence"),
+    [
+        (BRIDGE, "Inspectors had closed the bridge", "will stay closed"),
+        (HARBOR, "had been called off", "would be rescheduled"),
+    ],
+    ids=["consequence-told-first", "consequence-more-salient"],
+)
+def test_bullets_follow_the_order_of_events(
+    demo_service: NewsQA, tmp_path: Path, article: ArticleIn, event: str, consequence: str
+) -> None:
+    service = _service(demo_service, tmp_path, article)
+    briefing = service.brief(article_ids=[article.id])
+    assert_briefing(service, briefing)
+    texts = [b.text for b in briefing.bullets]
+    at = {k: next(i for i, t in enumerate(texts) if k in t) for k in (event, consequence)}
+    assert at[event] <= at[consequence], texts
+    if at[event] == at[consequence]:  # quoted in one bullet: the event's sentence first
+        assert texts[at[event]].index(event) < texts[at[event]].index(consequence)
+
+
+BAKERY = ArticleIn(
+    id="bakery",
+    title="Calder Foods to build a bakery in Wrenfield",
+    published_at=dt.date(2025, 6, 2),
+    body=(
+        "Calder Foods said on Monday that it had bought a 12-hectare site on the edge of Wrenfield from the county "
+        "council.\n\n"
+        "It will build a bakery there that is expected to employ 340 people and open in the spring of 2027, at a "
+        "cost of $85 million.\n\n"
+        "The decision ends two years of uncertainty for the site, which has stood empty since a paper mill closed "
+        "in 2019.\n\n"
+        "Councillors voted last month to sell the land to the company for $6.4 million.\n\n"
+        "The mill's old water tower, a local landmark, will be kept as part of the new building.\n\n"
+        "Calder Foods, which is based in Dunmore, already runs two bakeries in the north of the country."
+    ),
+)
+
+
+def test_a_bullet_that_leans_on_the_sentence_before_quotes_it(demo_service: NewsQA, tmp_path: Path) -> None:
+    from qa.briefing.sentences import leaning
+
+    service = _service(demo_service, tmp_path, BAKERY)
+    briefing = service.brief(article_ids=["bakery"])
+    assert_briefing(service, briefing)
+    for quotes in _quotes(briefing):
+        assert leaning(quotes[0]) is None, f"a bullet opens with a sentence that needs its predecessor: {quotes}"
+    plan = next(q for q in _quotes(briefing) if any(x.startswith("It will build a bakery") for x in q))
+    assert plan[0].startswith("Calder Foods said on Monday"), plan
+    for b in briefing.bullets:  # quoted, never rewritten: the bullet is its quotes
+        assert all(c.quote in b.text for c in b.citations if c.article_id == "bakery")
+
+
+@pytest.mark.parametrize("topic", ["zzzqqqxx", "?", "volcanic ash over the northern islands"])
+def test_a_topic_nothing_matches_is_not_found(answer_service: NewsQA, topic: str) -> None:
+    with pytest.raises(NotFound, match="no articles match"):
+        answer_service.brief(topic=topic)

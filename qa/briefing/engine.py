@@ -1,8 +1,11 @@
 """Briefings: a title and 3–8 cited bullets over chosen articles or a topic (with a date window).
 
-Extractive by default (key sentences, cross-article duplicates merged into one bullet with both
-citations); with an LLM, its bullets are verified sentence by sentence and, if fewer than three survive,
-the extractive briefing is used instead.
+Two steps, kept apart so a new way of choosing articles is one small function:
+1. which articles: by id (:meth:`BriefingEngine.by_ids`) or by topic (:meth:`BriefingEngine.by_topic`, with
+   the calibrated relevance cutoff of :mod:`qa.briefing.relevance`: nothing relevant is a 404);
+2. which sentences (:meth:`BriefingEngine.compose`): extractive by default (:mod:`qa.briefing.selection`,
+   bullets in the order of events, :mod:`qa.briefing.timeline`); with an LLM, its bullets are verified
+   sentence by sentence and, if fewer than three survive, the extractive briefing is used instead.
 """
 
 from __future__ import annotations
@@ -10,18 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from qa.briefing.extractive import extractive_brief
+from qa.briefing import relevance
+from qa.briefing.params import MAX_BULLETS, MIN_BULLETS, TOPIC_ARTICLES
+from qa.briefing.selection import Pick, choose, score
+from qa.briefing.sentences import ArticleSentences
+from qa.briefing.timeline import event_order, when
 from qa.citations import check_citations, cite, dedupe
 from qa.errors import InvalidInput, NotFound
 from qa.generators.base import Draft, Source
-from qa.models import Article, Briefing, Bullet, Filters, Hit
+from qa.models import Article, Briefing, Bullet, Hit
 
 if TYPE_CHECKING:
     from qa.answer import AnswerEngine
 
-MIN_BULLETS, MAX_BULLETS = 3, 8
-TOPIC_ARTICLES = 5  # a topic briefing draws on at most this many articles
-TOPIC_RELEVANCE = 0.6  # ... each scoring at least this share of the best article's retrieval score
+__all__ = ["MAX_BULLETS", "MIN_BULLETS", "BriefingEngine", "bullet_budget"]
 
 
 def bullet_budget(n_articles: int) -> int:
@@ -49,30 +54,21 @@ class BriefingEngine:
     def __init__(self, engine: AnswerEngine) -> None:
         self.engine = engine
 
-    def articles(
-        self, article_ids: list[str] | None, topic: str | None, since: dt.date | None, until: dt.date | None
-    ) -> list[Article]:
-        store = self.engine.store
-        if article_ids:
-            found = store.bodies(list(dict.fromkeys(article_ids)))
-            missing = [a for a in article_ids if a not in found or found[a].state != "ready"]
-            if missing:
-                raise NotFound(f"no article with id {', '.join(repr(m) for m in missing)}")
-            arts = [found[a] for a in dict.fromkeys(article_ids)]
-            return [a for a in arts if _in_window(a, since, until)]
-        if not topic or not topic.strip():
-            raise InvalidInput("a briefing needs article ids or a topic")
-        hits = self.engine.retriever.search(topic, k=40, filters=Filters(since=since, until=until))
-        best: dict[str, float] = {}
-        for h in hits:
-            best[h.article_id] = max(best.get(h.article_id, 0.0), h.score)
-        if not best:
-            return []
-        top = max(best.values())
-        ids = [a for a, s in sorted(best.items(), key=lambda kv: -kv[1]) if s >= TOPIC_RELEVANCE * top]
-        found = store.bodies(ids[:TOPIC_ARTICLES])
-        return [found[a] for a in ids[:TOPIC_ARTICLES] if a in found]
+    # --- which articles ----------------------------------------------------------------------------
+    def by_ids(self, article_ids: list[str], since: dt.date | None, until: dt.date | None) -> list[Article]:
+        ids = list(dict.fromkeys(article_ids))
+        found = self.engine.store.bodies(ids)
+        missing = [a for a in ids if a not in found or found[a].state != "ready"]
+        if missing:
+            raise NotFound(f"no article with id {', '.join(repr(m) for m in missing)}")
+        return [found[a] for a in ids if _in_window(found[a], since, until)]
 
+    def by_topic(self, topic: str, since: dt.date | None, until: dt.date | None) -> list[Article]:
+        """The articles about ``topic`` (calibrated relevance at or above the cutoff), most relevant first."""
+        kept = relevance.relevant(relevance.candidates(self.engine.retriever, topic, since, until))
+        return [c.article for c in kept[:TOPIC_ARTICLES]]
+
+    # --- briefing ----------------------------------------------------------------------------------
     def brief(
         self,
         article_ids: list[str] | None = None,
@@ -82,32 +78,34 @@ class BriefingEngine:
         generator: str | None = None,
     ) -> Briefing:
         name = self.engine.resolve(generator)
-        arts = self.articles(article_ids, topic, since, until)
+        if article_ids:
+            arts = self.by_ids(article_ids, since, until)
+        elif topic and topic.strip():
+            arts = self.by_topic(topic.strip(), since, until)
+        else:
+            raise InvalidInput("a briefing needs article ids or a topic")
         if not arts:
             raise NotFound("no articles match this briefing request" + (f" (topic {topic!r})" if topic else ""))
-        arts.sort(key=lambda a: (a.published_at or dt.date.min, a.id))
-        sources = [_whole(a, n) for n, a in enumerate(arts, 1)]
-        title = topic.strip() if topic else (arts[0].title if len(arts) == 1 else f"Briefing on {len(arts)} articles")
+        subject = topic.strip() if topic and not article_ids else None
+        title = subject or (arts[0].title if len(arts) == 1 else f"Briefing on {len(arts)} articles")
+        return self.compose(arts, title, subject, name)
+
+    def compose(self, arts: list[Article], title: str, subject: str | None, generator: str = "extractive") -> Briefing:
+        """The briefing of ``arts`` (most relevant first). ``subject`` (a topic) steers which sentences count
+        as key; without one each article is read against its own title."""
         budget = bullet_budget(len(arts))
         bullets: list[Bullet] = []
         used = "extractive"
-        if name == "llm":
+        if generator == "llm":
+            sources = [_whole(a, n) for n, a in enumerate(sorted(arts, key=_chronological), 1)]
             draft = self.engine.generator("llm").brief(title, sources, budget)
             bullets = self._verified(draft, sources)
             if len(bullets) >= MIN_BULLETS:
                 used, title = "llm", draft.preface or title
         if used == "extractive":
-            draft = extractive_brief(title, sources, budget)
-            articles = {a.id: a for a in arts}
-            bullets = [
-                Bullet(
-                    text=d.text,
-                    citations=dedupe(cite(articles[aid], a, b) for aid, a, b in d.spans),
-                    supported=True,
-                    score=1.0,
-                )
-                for d in draft.sentences
-            ]
+            texts = [ArticleSentences(a) for a in arts]
+            picks = choose(score(texts, subject, self.engine.embedder), budget)
+            bullets = [_bullet(p) for p in in_event_order(picks)]
         check_citations([c for b in bullets for c in b.citations], {a.id: a for a in arts})
         return Briefing(title=title, bullets=bullets, article_ids=[a.id for a in arts], generator=used)
 
@@ -117,6 +115,35 @@ class BriefingEngine:
         return [
             Bullet(text=s.text, citations=s.citations, supported=True, score=s.score) for s in checked if s.supported
         ]
+
+
+def in_event_order(picks: list[Pick]) -> list[Pick]:
+    """Across articles by date (events unfold); within an article in the order of its events: its narrative
+    order, overridden where time expressions or tense are decisive (:func:`qa.briefing.timeline.event_order`)."""
+    groups: dict[str, list[Pick]] = {}
+    for p in picks:
+        groups.setdefault(p.sentence.article.id, []).append(p)
+    out: list[Pick] = []
+    for group in sorted(groups.values(), key=lambda g: _chronological(g[0].sentence.article)):
+        ref = group[0].sentence.article.published_at
+        items = [(p.quoted[0].index, when(" ".join(s.text for s in p.quoted), ref)) for p in group]
+        out += [group[i] for i in event_order(items)]
+    return out
+
+
+def _bullet(pick: Pick) -> Bullet:
+    """The quoted passage verbatim; one citation per sentence, then the same fact in other articles."""
+    spans = [(s.article, s.start, s.end) for s in [*pick.quoted, *pick.duplicates]]
+    return Bullet(
+        text=" ".join(s.text for s in pick.quoted),
+        citations=dedupe(cite(a, x, y) for a, x, y in spans),
+        supported=True,
+        score=pick.score,
+    )
+
+
+def _chronological(article: Article) -> tuple[dt.date, str]:
+    return (article.published_at or dt.date.min, article.id)
 
 
 def _in_window(article: Article, since: dt.date | None, until: dt.date | None) -> bool:

@@ -1,6 +1,6 @@
 """The default generator: answers with verbatim sentences of the retrieved articles (offline, no model).
 
-(Briefings have their own extractive engine: :mod:`qa.briefing.extractive`.)
+(Briefings have their own extractive engine: :mod:`qa.briefing`.)
 
 It picks the sentences that answer the question (question-aware lexical scoring, redundancy removed),
 adds a short answer span for name/number/date/place questions, abstains when the evidence does not answer,
