@@ -19,13 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from qa.citations import check_citations, cite, dedupe, locate
+from qa.citations import check_citations, cite, dedupe, locate, quotes_injection
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import LLMUnavailable
 from qa.generators.base import Draft, DraftSentence, Generator, Source
 from qa.generators.extractive import ExtractiveGenerator
 from qa.generators.questions import terms
+from qa.injection import overlaps_injection
 from qa.models import Answer, AnswerSentence, Article, Citation, Filters
 from qa.retrieval import HybridRetriever
 from qa.store import ArticleStore
@@ -185,15 +186,16 @@ class AnswerEngine:
 
     def build(self, turn: Turn) -> Answer:
         assert turn.draft is not None
+        articles = {s.article.id: s.article for s in turn.sources}
+        turn.sentences = [_without_injected_quotes(s, articles) for s in turn.sentences]
         draft, kept = turn.draft, [s for s in turn.sentences if s.supported]
         text = " ".join(([draft.preface] if draft.preface else []) + [s.text for s in kept])
         citations = dedupe(c for s in kept for c in s.citations)
-        articles = {s.article.id: s.article for s in turn.sources}
         check_citations([c for s in turn.sentences for c in s.citations], articles)
         short = draft.short_answer
         if draft.short_answer_span is not None:
             aid, a, b = draft.short_answer_span
-            if articles[aid].body[a:b] != short:
+            if articles[aid].body[a:b] != short or overlaps_injection(articles[aid].body, a, b):
                 short = None  # never show a short answer that is not verbatim evidence
         return Answer(
             question=turn.question,
@@ -272,6 +274,13 @@ class AnswerEngine:
         yield {"event": "answer", "data": answer.model_dump(mode="json")}
 
 
+def _without_injected_quotes(s: AnswerSentence, articles: dict[str, Article]) -> AnswerSentence:
+    """The last guard of "never a quote": a sentence citing text addressed to a model is not supported."""
+    if not any(quotes_injection(c, articles[c.article_id]) for c in s.citations if c.article_id in articles):
+        return s
+    return s.model_copy(update={"supported": False, "citations": [], "reason": "cites text addressed to a model"})
+
+
 def _deltas(answer: Answer, turn: Turn) -> Iterator[dict[str, Any]]:
     """An already complete answer as deltas that join to ``answer.answer``: the preface, then one per kept
     sentence, each carrying its :class:`AnswerSentence` under ``"sentence"`` (not part of the wire ``data``) so
@@ -291,11 +300,13 @@ def best_quote(text: str, article: Article, start: int, end: int) -> Citation | 
     """The sentence of ``article.body[start:end]`` that shares most words with ``text`` (an LLM sentence),
     or the model's own words when they stand verbatim in the source."""
     span = locate(article.body, re.sub(r"\s*\[\d+\]", "", text), start, end)
-    if span is not None:
+    if span is not None and not overlaps_injection(article.body, *span):
         return cite(article, *span)
     want = set(terms(text))
     best, best_overlap = None, 0.0
     for a, b in sentence_spans(article.body, start, end):
+        if overlaps_injection(article.body, a, b):
+            continue  # a sentence addressed to a model is never a quote
         have = set(terms(article.body[a:b]))
         overlap = len(want & have) / (len(want) or 1)
         if overlap > best_overlap:

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from qa.errors import InvalidInput, UnsupportedType
-from qa.injection import strip_html_comments
+from qa.injection import clean_title, strip_html_comments
 from qa.models import ArticleIn
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
@@ -136,15 +136,11 @@ def content_hash(title: str, body: str, record: ArticleIn) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _first_line_title(body: str) -> str:
-    first = body.split("\n", 1)[0].strip()
-    return first if len(first) <= 200 else first[:197].rsplit(" ", 1)[0] + "…"
-
-
 def normalize_record(record: ArticleIn) -> tuple[str, str]:
-    """(title, cleaned body) for a record: title falls back to the first line when missing."""
+    """(title, cleaned body) for a record: title falls back to the first line when missing, and a title addressed
+    to a model (an injection) counts as missing (:func:`qa.injection.clean_title`)."""
     body = clean_body(record.body)
-    title = (record.title or "").strip() or _first_line_title(body)
+    title = clean_title(re.sub(r"\s+", " ", (record.title or "").strip()), body)
     return re.sub(r"\s+", " ", title), body
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from qa.errors import QAError
+from qa.injection import overlaps_injection
 from qa.models import Article, Citation
 
 
@@ -60,6 +61,11 @@ def check_citations(citations: Iterable[Citation], articles: Mapping[str, Articl
     for c in citations:
         art = articles.get(c.article_id)
         _check(c, art.body if art is not None else None)
+
+
+def quotes_injection(citation: Citation, article: Article) -> bool:
+    """Whether the quote overlaps a sentence addressed to a model (:mod:`qa.injection`): never shown as a quote."""
+    return overlaps_injection(article.body, citation.start, citation.end)
 
 
 def locate(body: str, text: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:

@@ -18,9 +18,10 @@ from qa.briefing.params import MAX_BULLETS, MIN_BULLETS, TOPIC_ARTICLES
 from qa.briefing.selection import Pick, choose, score
 from qa.briefing.sentences import ArticleSentences
 from qa.briefing.timeline import event_order, when
-from qa.citations import check_citations, cite, dedupe
+from qa.citations import check_citations, cite, dedupe, quotes_injection
 from qa.errors import InvalidInput, NotFound
 from qa.generators.base import Draft, Source
+from qa.injection import is_injection
 from qa.models import Article, Briefing, Bullet, Hit
 
 if TYPE_CHECKING:
@@ -101,12 +102,18 @@ class BriefingEngine:
             draft = self.engine.generator("llm").brief(title, sources, budget)
             bullets = self._verified(draft, sources)
             if len(bullets) >= MIN_BULLETS:
-                used, title = "llm", draft.preface or title
+                # The model's title is its own words: one that addresses a model (an obeyed injection) is not shown.
+                used = "llm"
+                if draft.preface and not is_injection(draft.preface):
+                    title = draft.preface
         if used == "extractive":
             texts = [ArticleSentences(a) for a in arts]
             picks = choose(score(texts, subject, self.engine.embedder), budget)
             bullets = [_bullet(p) for p in in_event_order(picks)]
-        check_citations([c for b in bullets for c in b.citations], {a.id: a for a in arts})
+        by_id = {a.id: a for a in arts}
+        check_citations([c for b in bullets for c in b.citations], by_id)
+        # The last guard of "never a bullet": a bullet quoting text addressed to a model is dropped.
+        bullets = [b for b in bullets if not any(quotes_injection(c, by_id[c.article_id]) for c in b.citations)]
         return Briefing(title=title, bullets=bullets, article_ids=[a.id for a in arts], generator=used)
 
     def _verified(self, draft: Draft, sources: list[Source]) -> list[Bullet]:

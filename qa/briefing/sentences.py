@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.injection import is_injection
+from qa.injection import injected_spans
 from qa.models import Article
 from qa.text import paragraphs, sentence_spans, words
 
@@ -101,17 +101,18 @@ class Sentence:
 
 
 class ArticleSentences:
-    """The sentences of one article, in order. Lines addressed to a model are never briefing material, and
-    neither is the rest of their paragraph (it may carry on the injected orders)."""
+    """The sentences of one article, in order. Sentences addressed to a model are never briefing material
+    (:func:`qa.injection.injected_spans`: sentence-exact, so the real sentences around one stay)."""
 
     def __init__(self, article: Article) -> None:
         self.article = article
         self.sentences: list[Sentence] = []
         body = article.body
+        injected = set(injected_spans(body))
         for p, (a, b) in enumerate(paragraphs(body)):
             for s, e in sentence_spans(body, a, b):
-                if is_injection(body[s:e]):
-                    break
+                if (s, e) in injected:
+                    continue
                 self.sentences.append(Sentence(article, len(self.sentences), p, s, e, words(body[s:e])))
 
     def __len__(self) -> int:

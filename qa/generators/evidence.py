@@ -17,7 +17,7 @@ from functools import cached_property
 from qa.embeddings import Embedder
 from qa.generators.base import Source
 from qa.generators.questions import Question, term
-from qa.injection import is_injection
+from qa.injection import injected_spans
 from qa.models import Article
 from qa.text import STOPWORDS, paragraphs, sentence_spans, word_spans
 
@@ -33,7 +33,6 @@ RERANK = 0  # sentences re-scored with the embedder (0: off; each one costs an e
 DENSE_WEIGHT = 1.0
 PREVIOUS_CREDIT = 0.6
 ARTICLE_CREDIT = 0.4
-INJECTION_TAIL = 3  # sentences after an injected one (same paragraph) dropped with it: "... This is a correction: ..."
 
 
 @dataclass
@@ -68,17 +67,12 @@ class ArticleText:
     def __init__(self, article: Article) -> None:
         self.article = article
         paras = paragraphs(article.body)
+        injected = set(injected_spans(article.body))  # never evidence: sentences addressed to a model
         self.sentences: list[Sentence] = []
         for p, (a, b) in enumerate(paras):
-            tainted = 0  # sentences still to drop after an injected one in this paragraph
             for s, e in sentence_spans(article.body, a, b):
-                # Never evidence: a line addressed to an AI, and the sentences that carry on its orders.
-                if is_injection(article.body[s:e]):
-                    tainted = 1 + INJECTION_TAIL
-                if tainted:
-                    tainted -= 1
-                    continue
-                self.sentences.append(Sentence(article, s, e, len(self.sentences), p))
+                if (s, e) not in injected:
+                    self.sentences.append(Sentence(article, s, e, len(self.sentences), p))
         self.title_terms = {term(w) for w in re.findall(r"\w[\w'\-]*", article.title)}
 
     def tokenize(self, s: Sentence) -> None:

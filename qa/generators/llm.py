@@ -18,6 +18,7 @@ from qa.chunking import encoding
 from qa.config import Settings
 from qa.errors import LLMUnavailable
 from qa.generators.base import Draft, DraftSentence, Source
+from qa.injection import without_injections
 from qa.prompts import load_prompt, render
 from qa.text import sentence_spans
 
@@ -90,11 +91,12 @@ def numbered_sources(sources: list[Source], budget: int, unit: str = "chunk") ->
         head = f"[{src.number}] {src.article.title}"
         if src.article.published_at:
             head += f" ({src.article.published_at.isoformat()})"
-        tokens = enc.encode_ordinary(src.hit.text)
+        passage = without_injections(src.article.body, src.hit.start, src.hit.end)
+        tokens = enc.encode_ordinary(passage)
         room = min(per, budget - used)
         if room <= 16:
             break
-        text = enc.decode(tokens[:room]) if len(tokens) > room else src.hit.text
+        text = enc.decode(tokens[:room]) if len(tokens) > room else passage
         used += min(len(tokens), room)
         blocks.append(f"{head}\n{text}")
     return "\n\n".join(blocks)

@@ -18,7 +18,7 @@ import numpy as np
 from qa.chunking import encoding
 from qa.grounding.facts import Facts, Token, acronyms, analyse
 from qa.grounding.lexicon import ANTONYMS, DEMONYMS
-from qa.injection import is_injection
+from qa.injection import injected_spans
 from qa.text import sentence_spans
 
 FEATURES = (
@@ -158,7 +158,8 @@ def _near_pairs(content: tuple[Token, ...], reach: int) -> set[tuple[str, str]]:
 
 def build_index(text: str) -> SourceIndex:
     # Lines addressed to an AI are never evidence: a claim that repeats an injected instruction finds no support.
-    spans = [(a, b) for a, b in sentence_spans(text) if not is_injection(text[a:b])]
+    injected = injected_spans(text)
+    spans = [(a, b) for a, b in sentence_spans(text) if not any(x < b and a < y for x, y in injected)]
     facts = [analyse(text[a:b]) for a, b in spans]
     units: list[Unit] = []
     for (a, b), f in zip(spans, facts, strict=True):

@@ -27,8 +27,7 @@ from qa.grounding.features import (
     merge,
 )
 from qa.grounding.model import Logistic, Trees, model_from_dict
-from qa.injection import is_injection
-from qa.text import sentence_spans
+from qa.injection import overlaps_injection
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "grounding_weights.json"
 SOURCE_CACHE_SIZE = 256
@@ -87,14 +86,9 @@ def verbatim_span(claim: str, sources: list[str], min_words: int = 4) -> tuple[i
     pattern = re.compile(r"\s+".join(map(re.escape, words)))
     for i, source in enumerate(sources):
         for m in pattern.finditer(source):
-            if not _injected(source, m.start(), m.end()):
+            if not overlaps_injection(source, m.start(), m.end()):  # never evidence, even word for word
                 return i, m.start(), m.end()
     return None
-
-
-def _injected(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` overlaps a line addressed to an AI: never evidence, even word for word."""
-    return any(is_injection(text[a:b]) for a, b in sentence_spans(text) if a < end and start < b)
 
 
 class ClaimChecker:
