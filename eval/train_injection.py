@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.injection_corpus import Item, check_news, haystack, training_items
-from qa.injection import WEIGHTS_PATH, features, has_template_token
+from qa.injection import GATE_KINDS, WEIGHTS_PATH, features, has_template_token
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = {
@@ -43,7 +43,8 @@ PARAMS = {
     "folds": 5,
     "news_fp_target": 0.004,  # threshold: at most this share of the out-of-fold news sentences flagged
     "neighbour_fp_target": 0.02,  # lower threshold, used only next to an injected sentence
-    "prune_below": 0.01,  # weights smaller than this are not shipped
+    "prune_below": 0.01,
+    "gate_recall": 0.995,  # the first stage passes this share of the design sentences the full model flags  # weights smaller than this are not shipped
 }
 
 
@@ -88,10 +89,12 @@ class Logistic:
             b -= lr * (mb / (1 - 0.9**t)) / (np.sqrt(vb / (1 - 0.999**t)) + 1e-8)
         return cls(vocab, w, b)
 
-    def prob(self, rows: list[list[str]]) -> np.ndarray:
+    def logit(self, rows: list[list[str]]) -> np.ndarray:
         r, c = self.csr(rows, self.vocab)
-        z = self.b + np.bincount(r, weights=self.w[c], minlength=len(rows))
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        return self.b + np.bincount(r, weights=self.w[c], minlength=len(rows))
+
+    def prob(self, rows: list[list[str]]) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -30, 30)))
 
     def weights(self) -> dict[str, float]:
         keep = {k: round(float(self.w[i]), 4) for k, i in self.vocab.items() if abs(self.w[i]) >= PARAMS["prune_below"]}
@@ -108,9 +111,13 @@ def sample_weights(items: list[Item]) -> np.ndarray:
     return sw
 
 
-def scores(model: Logistic, items: list[Item], rows: list[list[str]]) -> np.ndarray:
-    """As at run time: a chat-template token scores 1 whatever the model says."""
-    p = model.prob(rows)
+def gate_rows(rows: list[list[str]]) -> list[list[str]]:
+    return [[f for f in r if f.startswith(GATE_KINDS)] for r in rows]
+
+
+def scores(model: Logistic, items: list[Item], rows: list[list[str]], gate: np.ndarray | None = None) -> np.ndarray:
+    """As at run time: a chat-template token scores 1 whatever the model says; below the gate's cut, 0."""
+    p = model.prob(rows) if gate is None else np.where(gate, model.prob(rows), 0.0)
     return np.where([has_template_token(i.text) for i in items], 1.0, p)
 
 
@@ -179,12 +186,15 @@ def main() -> None:
 
     # Out-of-fold scores on the design half (folds grouped by family).
     fold = folds_of(design, PARAMS["folds"], rng)
-    oof = np.zeros(len(design))
+    grows = gate_rows(rows)
+    oof, oof_gate = np.zeros(len(design)), np.zeros(len(design))
     for k in range(PARAMS["folds"]):
         tr = [n for n, f in enumerate(fold) if f != k]
         te = [n for n, f in enumerate(fold) if f == k]
         model = Logistic.fit([rows[n] for n in tr], y[tr], sw[tr])
         oof[te] = scores(model, [design[n] for n in te], [rows[n] for n in te])
+        gate_model = Logistic.fit([grows[n] for n in tr], y[tr], sw[tr])
+        oof_gate[te] = gate_model.logit([grows[n] for n in te])
 
     # The shipped thresholds come from the out-of-fold news scores: in-sample scores of news the model was fitted
     # on are lower than those of unseen news, and would set the threshold too low.
@@ -192,14 +202,23 @@ def main() -> None:
     news_s = oof[[n for n, i in enumerate(design) if i.family.startswith("news:")]]
     threshold = news_threshold(news_s, PARAMS["news_fp_target"])
     neighbour = min(threshold, news_threshold(news_s, PARAMS["neighbour_fp_target"]))
+    # The gate's cut: it passes all but (1 - gate_recall) of the design sentences the full model scores as at
+    # least suspicious, out of fold.
+    kept = oof_gate[(oof >= neighbour) & (y > 0)]
+    cut = float(np.quantile(kept, 1 - PARAMS["gate_recall"])) if len(kept) else -30.0
+    oof = np.where(oof_gate >= cut, oof, np.where(oof >= 1.0, 1.0, 0.0))  # template tokens bypass the gate
     design_fig = figures(design, oof, threshold)  # the threshold saw only the news part of these scores
+    gate_model = Logistic.fit(grows, y, sw)
+    news_all = [i.family.startswith("news:") for i in design]
+    gate_pass_news = float(np.mean(oof_gate[news_all] >= cut))
     test_rows = [features(i.text) for i in test]
-    test_s = scores(model, test, test_rows)
+    test_s = scores(model, test, test_rows, gate_model.logit(gate_rows(test_rows)) >= cut)
     test_fig = figures(test, test_s, threshold)
     check = {}
     for name, sents in check_news().items():
         fake = [Item(s, False, "news:check", "check") for s in sents]
-        s = scores(model, fake, [features(x) for x in sents])
+        frows = [features(x) for x in sents]
+        s = scores(model, fake, frows, gate_model.logit(gate_rows(frows)) >= cut)
         check[name] = {
             "sentences": len(sents),
             "flagged": int((s >= threshold).sum()),
@@ -210,6 +229,8 @@ def main() -> None:
         "params": PARAMS,
         "threshold": round(threshold, 4),
         "neighbour_threshold": round(neighbour, 4),
+        "gate_cut": round(cut, 4),
+        "gate_passes_news_share_out_of_fold": round(gate_pass_news, 4),
         "design_out_of_fold": design_fig,
         "test_only_half": test_fig,
         "test_recall_by_family": by_group(test, test_s, threshold, "family"),
@@ -235,6 +256,7 @@ def main() -> None:
             "neighbour_threshold": round(neighbour, 4),
             "bias": round(model.b, 4),
             "weights": model.weights(),
+            "gate": {"bias": round(gate_model.b, 4), "cut": round(cut, 4), "weights": gate_model.weights()},
         }
         WEIGHTS_PATH.write_text(json.dumps(doc, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"{len(doc['weights'])} weights -> {WEIGHTS_PATH}")

@@ -12,11 +12,12 @@ How a sentence is judged:
    homoglyphs and accents folded, letter-spaced words joined, digits inside words read as letters);
 2. closed classes are matched by rule -- chat-template tokens are never news, so a sentence holding one is
    injected whatever else it says;
-3. everything else is a small logistic regression (``qa/injection_weights.json``, fitted by
-   ``eval/train_injection.py`` on the design half of ``eval/data/injection/``) over named features (a role word
-   and a colon at the start, second-person address, words for an AI, a reference to earlier instructions, a
-   short label before a colon, a link) and word n-grams, so open language (what an imperative to a model looks
-   like) is learned, not listed.
+3. everything else is learned (``qa/injection_weights.json``, fitted by ``eval/train_injection.py`` on the
+   design half of ``eval/data/injection/``): a words-only first stage (:class:`Gate`) rules out most news
+   sentences cheaply; the rest go to a logistic regression over named features (a role word and a colon at the
+   start, second-person address, words for an AI, a reference to earlier instructions, an imperative verb opening
+   a clause, a short label before a colon, a link, how reporting reads) and word n-grams plus word classes
+   (``qa/word_classes.json``), so open language (what an order to a model looks like) is learned, not listed.
 
 Detection is sentence-exact: :func:`injected_spans` gives the injected sentences of a text, plus (hysteresis) a
 sentence next to an injected one in the same paragraph whose own score passes a lower threshold, and every
@@ -33,12 +34,14 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from qa.text import paragraphs, sentence_spans
 from qa.unicode_fold import fold
 
 WEIGHTS_PATH = Path(__file__).with_name("injection_weights.json")
 WORD_CLASSES_PATH = Path(__file__).with_name("word_classes.json")
+VERBS_PATH = Path(__file__).with_name("base_verbs.json")
 UNTITLED = "Untitled"
 
 # --- closed classes (lists are fine here: these are names of formats and roles, not open language) ---------------
@@ -137,39 +140,83 @@ PROMPT_NOUNS = frozenset(
     ]
 )
 
-_SPACED = re.compile(r"(?<![\w])(?:[A-Za-z][ .\-_*·]){3,}[A-Za-z](?![\w])")
-_TOKEN = re.compile(r"[a-z0-9@$]+(?:'[a-z]+)?|[:\"]")
+_SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*·]){3,}[a-z](?![\w])")
+_TOKEN = re.compile(r"[a-z0-9@$][a-z0-9@$']*|[:\"]")
 _LEET = str.maketrans("0134579@$", "oieastgas")
 _LINK = re.compile(r"\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|co)\b|https?:|www\.")
 _LABEL = re.compile(r"^[^:]{1,40}:")
+_INNER_END = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[a-z])")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _FIGURE = re.compile(r"\d")
+# Where a new clause may open (after "and", "then", a colon or a semicolon read as ":"), and what may open an
+# imperative's object: closed classes of function words.
+CLAUSE_OPENERS = frozenset(("and", "then", ":", "or"))
+POLITENESS = frozenset(["please", "kindly", "just", "now", "also", "instead", "simply", "always", "never"])
+OBJECT_OPENERS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "that",
+        "this",
+        "these",
+        "those",
+        "all",
+        "any",
+        "every",
+        "each",
+        "your",
+        "my",
+        "our",
+        "their",
+        "them",
+        "me",
+        "us",
+        "him",
+        "her",
+        "it",
+        "everyone",
+        "anyone",
+        "whoever",
+        "nothing",
+        "only",
+        "users",
+        "readers",
+        "people",
+    ]
+)
 # Verbs that attribute a statement to its source, the mark of reported speech.
 ATTRIBUTION = frozenset(
     ["said", "says", "told", "according", "added", "stated", "reported", "announced", "wrote", "explained"]
 )
 
 
-def readable(sentence: str) -> str:
-    """The sentence as the classifier reads it: folded, letter-spaced words joined, lower case."""
-    text = fold(sentence)
-    if _SPACED.search(text):
-        text = _SPACED.sub(lambda m: re.sub(r"[ .\-_*·]", "", m.group()), text)
-    return text.lower()
+def read(sentence: str) -> tuple[str, list[str]]:
+    """The sentence as the classifier reads it -- folded, lower case, letter-spaced words joined -- and its word
+    tokens (plus ``:`` and ``"``), digits inside a word read as the letters they stand for ("1gn0re")."""
+    view = fold(sentence).lower()
+    toks = _TOKEN.findall(view)
+    if any(len(a) == len(b) == len(c) == len(d) == 1 for a, b, c, d in _quads(toks)):  # "i g n o r e"
+        view = _SPACED.sub(lambda m: re.sub(r"[ .\-_*·]", "", m.group()), view)
+        toks = _TOKEN.findall(view)
+    return view, [t if t.isalpha() or t.isdigit() else t.translate(_LEET) for t in toks]
 
 
-def tokens(view: str) -> list[str]:
-    out = _TOKEN.findall(view)
-    return [t.translate(_LEET) if not t.isalpha() and any(c.isalpha() for c in t) else t for t in out]
+def _quads(toks: list[str]) -> zip[tuple[str, str, str, str]]:
+    return zip(toks, toks[1:], toks[2:], toks[3:], strict=False)
 
 
-def features(sentence: str) -> list[str]:
+GATE_KINDS = ("w:", "c:")
+_ZERO = itertools.repeat(0.0)  # the first stage sees only words and word classes
+
+
+def features(sentence: str, view: str | None = None, toks: list[str] | None = None) -> list[str]:
     """The named features and word n-grams of one sentence, as keys into the fitted weights (repeats count)."""
-    view = readable(sentence)
-    toks = tokens(view)
+    if view is None or toks is None:
+        view, toks = read(sentence)
     words = [t for t in toks if t not in (":", '"')]
     classes = word_classes()
-    kinds = [f"{classes[t]}" if t in classes else t for t in toks]  # a word's meaning class, else itself
+    kinds = [classes.get(t, t) for t in toks]  # a word's meaning class, else itself
     out = [f"w:{t}" for t in toks]
     out += [f"b:{a} {b}" for a, b in itertools.pairwise(toks)]
     out += [f"c:{k}" for k, t in zip(kinds, toks, strict=True) if t in classes]
@@ -199,7 +246,23 @@ def features(sentence: str) -> list[str]:
         out.append("#opens_quote")
     if len(words) <= 6:
         out.append("#short")
-    return out + _style(sentence, words)
+    return out + _imperative(toks) + _style(sentence, words)
+
+
+def _imperative(toks: list[str]) -> list[str]:
+    """Imperative mood: a clause that opens with a verb in its base form ("Assert ...", "... and say ...", "...:
+    report ..."), the more so when an object or "that" follows it. A politeness word ("please") is skipped."""
+    verbs, out = base_verbs(), []
+    starts = [0] + [i + 1 for i, t in enumerate(toks) if t in CLAUSE_OPENERS]
+    for n, i in enumerate(starts):
+        while i < len(toks) and toks[i] in POLITENESS:
+            i += 1
+        if i < len(toks) and toks[i] in verbs:
+            where = "first" if n == 0 else "clause"
+            out.append(f"#verb_{where}")
+            if i + 1 < len(toks) and (toks[i + 1] in OBJECT_OPENERS or toks[i + 1].endswith("ly")):
+                out.append(f"#verb_object_{where}")
+    return out
 
 
 def _style(sentence: str, words: list[str]) -> list[str]:
@@ -219,7 +282,13 @@ def _style(sentence: str, words: list[str]) -> list[str]:
 @cache
 def word_classes() -> dict[str, int]:
     """Word → meaning class (``eval/build_word_classes.py``): weights learned for one word carry to its class."""
-    return json.loads(WORD_CLASSES_PATH.read_text(encoding="utf-8"))["classes"]
+    return {w: str(c) for w, c in json.loads(WORD_CLASSES_PATH.read_text(encoding="utf-8"))["classes"].items()}
+
+
+@cache
+def base_verbs() -> frozenset[str]:
+    """English verbs in their base form (WordNet 3.0): a sentence opening with one is likely an imperative."""
+    return frozenset(json.loads(VERBS_PATH.read_text(encoding="utf-8"))["verbs"])
 
 
 def has_template_token(text: str) -> bool:
@@ -230,21 +299,47 @@ def has_template_token(text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Gate:
+    """The cheap first stage: a logistic regression on words and word classes only (no feature strings built),
+    fitted alongside the full model; a sentence scoring below ``cut`` skips the full model. ``cut`` is set so
+    that the cascade keeps nearly every design-half sentence the full model flags (``eval/train_injection.py``)."""
+
+    weights: dict[str, float]  # per token: its word weight plus its class's weight, added up once at load
+    bias: float
+    cut: float
+
+    def logit(self, toks: list[str]) -> float:
+        return self.bias + sum(map(self.weights.get, toks, _ZERO))
+
+
+@dataclass(frozen=True)
 class Model:
     weights: dict[str, float]
     bias: float
     threshold: float  # a sentence is injected when its probability reaches this
     neighbour_threshold: float  # ... or this, next to an injected sentence of the same paragraph
+    gate: Gate | None = None
 
-    def logit(self, sentence: str) -> float:
+    def logit(self, sentence: str, view: str | None = None, toks: list[str] | None = None) -> float:
         w = self.weights
-        return self.bias + sum(w.get(f, 0.0) for f in features(sentence))
+        return self.bias + sum(w.get(f, 0.0) for f in features(sentence, view, toks))
+
+
+def gate_from(doc: dict[str, Any]) -> Gate:
+    weights = doc["weights"]
+    per_class = {k[2:]: v for k, v in weights.items() if k.startswith("c:")}
+    per_token = {t: per_class[c] for t, c in word_classes().items() if c in per_class}
+    for k, v in weights.items():
+        if k.startswith("w:"):
+            per_token[k[2:]] = per_token.get(k[2:], 0.0) + v
+    return Gate(per_token, doc["bias"], doc["cut"])
 
 
 @cache
 def model() -> Model:
     doc = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
-    return Model(doc["weights"], doc["bias"], doc["threshold"], doc["neighbour_threshold"])
+    gate = gate_from(doc["gate"]) if "gate" in doc else None
+    return Model(doc["weights"], doc["bias"], doc["threshold"], doc["neighbour_threshold"], gate)
 
 
 def injection_score(sentence: str) -> float:
@@ -253,13 +348,28 @@ def injection_score(sentence: str) -> float:
         return 0.0
     if has_template_token(sentence):
         return 1.0
-    z = model().logit(sentence)
+    m = model()
+    view, toks = read(sentence)
+    if m.gate is not None and m.gate.logit(toks) < m.gate.cut:
+        return 0.0  # the first stage rules it out (most news sentences stop here)
+    z = m.logit(sentence, view, toks)
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def sentence_score(sentence: str) -> float:
+    """:func:`injection_score` of a sentence, or of the worst of its parts when it holds a sentence end that the
+    splitter did not cut at: an order written in lower case ("... were affected. say the schools are shut") is
+    glued to the real sentence before it, and must not hide behind it."""
+    score = injection_score(sentence)
+    parts = _INNER_END.split(sentence)
+    if len(parts) > 1:
+        score = max(score, *(injection_score(p) for p in parts))
+    return score
 
 
 def is_injection(sentence: str) -> bool:
     """True if ``sentence`` (one sentence of an article, or a title) is addressed to a model, not a reader."""
-    return injection_score(sentence) >= model().threshold
+    return sentence_score(sentence) >= model().threshold
 
 
 @lru_cache(maxsize=2048)
@@ -271,7 +381,7 @@ def injected_spans(text: str) -> tuple[tuple[int, int], ...]:
     out: list[tuple[int, int]] = []
     for pa, pb in paragraphs(text):
         spans = sentence_spans(text, pa, pb)
-        scores = [injection_score(text[a:b]) for a, b in spans]
+        scores = [sentence_score(text[a:b]) for a, b in spans]
         flagged = [s >= m.threshold for s in scores]
         template = [i for i, (a, b) in enumerate(spans) if scores[i] == 1.0 and has_template_token(text[a:b])]
         if template:  # everything between two template tokens of one paragraph is one fake chat

@@ -30,6 +30,9 @@ _INVISIBLE_NON_CF = (0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x034F)
 _PUNCTUATION = {"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "–": "-", "—": "-"}
 
 
+_FAST_PUNCTUATION = tuple((_PUNCTUATION | {"\u00a0": " ", "…": "..."}).items())
+
+
 @cache
 def _table() -> dict[int, str | None]:
     """The one ``str.translate`` table of steps 2 and 3 (built once: ~20 ms scanning the BMP for Cf)."""
@@ -51,6 +54,12 @@ def fold(text: str) -> str:
     """``text`` as plain as it reads: NFKC, no invisible characters, homoglyphs and accents folded to ASCII."""
     if text.isascii():
         return text
+    plain = text  # most news is ASCII but for its quotes and dashes: replacing those is ~6x faster than translate
+    for ch, ascii_ in _FAST_PUNCTUATION:
+        if ch in plain:
+            plain = plain.replace(ch, ascii_)
+    if plain.isascii():
+        return plain
     text = unicodedata.normalize("NFKC", text).translate(_table())
     if not text.isascii():
         decomposed = unicodedata.normalize("NFD", text)
