@@ -166,6 +166,7 @@ class AnswerEngine:
             return []
         texts = [s.hit.text for s in sources]
         verdicts = self.verifier.verify_claims([s.text for s in sentences], texts)
+        articles = {src.article.id: src.article for src in sources}
         out = []
         for s, v in zip(sentences, verdicts, strict=True):
             cites = list(s.citations)
@@ -174,12 +175,15 @@ class AnswerEngine:
                     src = sources[e.source]
                     cites.append(cite(src.article, src.hit.start + e.start, src.hit.start + e.end))
             out.append(
-                AnswerSentence(
-                    text=s.text,
-                    supported=v.supported and bool(cites),
-                    score=round(float(v.score), 4),
-                    citations=cites if v.supported else [],
-                    reason=None if v.supported and cites else (v.reason or "no verbatim evidence"),
+                _without_injected_quotes(
+                    AnswerSentence(
+                        text=s.text,
+                        supported=v.supported and bool(cites),
+                        score=round(float(v.score), 4),
+                        citations=cites if v.supported else [],
+                        reason=None if v.supported and cites else (v.reason or "no verbatim evidence"),
+                    ),
+                    articles,
                 )
             )
         return out
