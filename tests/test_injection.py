@@ -415,10 +415,10 @@ def test_injected_spans_is_sentence_exact() -> None:
 
 @pytest.mark.llm
 def test_test_half_never_comes_back_llm(
-    llm_server: str, planted_service: tuple[NewsQA, Planted], tmp_path: Path
+    llm_server: str, injected: tuple[NewsQA, dict[str, str]], tmp_path: Path
 ) -> None:
     """The same check through the real SmolLM2 server, on a sample (each question costs ~10-25 s on 2 cores)."""
-    base, _ = planted_service
+    base, _ = injected
     settings = Settings(
         data_dir=tmp_path, llm_base_url=llm_server, llm_model=MODEL_ALIAS, k=3, llm_max_tokens=160, llm_timeout_s=180
     )
