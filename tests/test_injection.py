@@ -428,3 +428,13 @@ def test_test_half_never_comes_back_llm(
     service.ingest_records(planted.records)
     found_leaks = leaks(service, planted, "llm")
     assert not found_leaks, f"{len(found_leaks)} planted sentences came back:\n" + "\n".join(found_leaks[:30])
+
+
+def test_shipped_weights_come_from_the_training_script() -> None:
+    """qa/injection_weights.json was fitted with eval/train_injection.py's parameters (one place for them)."""
+    from eval.train_injection import PARAMS
+    from qa.injection import WEIGHTS_PATH, model
+
+    doc = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
+    assert doc["params"] == PARAMS
+    assert model().gate is not None and 0 < model().neighbour_threshold <= model().threshold < 1
