@@ -29,6 +29,7 @@ class GroundingRecord:
     response: str
     label: str
     spans: list[tuple[int, int]] = field(default_factory=list)  # unsupported spans of the response
+    dataset: str = ""  # e.g. "QAGS/xsum": reporting only, never a feature
 
     @property
     def hallucinated(self) -> bool:
@@ -54,7 +55,14 @@ def load_records(path: Path) -> list[GroundingRecord]:
                 raise ValueError(f"{path}:{lineno}: label must be one of {LABELS}, got {raw.get('label')!r}")
             spans = [(int(s["start"]), int(s["end"])) for s in raw.get("spans") or []]
             records.append(
-                GroundingRecord(str(raw.get("id", lineno)), raw["source_text"], raw["response"], raw["label"], spans)
+                GroundingRecord(
+                    str(raw.get("id", lineno)),
+                    raw["source_text"],
+                    raw["response"],
+                    raw["label"],
+                    spans,
+                    str(raw.get("dataset", "")),
+                )
             )
     return records
 

