@@ -48,7 +48,14 @@ A batch (JSON or upload) that fails validation stores nothing.
 """
 
 # Request fields limited by a setting rather than by the static model; the schema shows the configured limit.
-_LIMITED_FIELDS = (("AskRequest", "question"), ("SearchRequest", "question"), ("BriefingRequest", "topic"))
+# (model, field, setting): an article body over QA_MAX_ARTICLE_CHARS is a 413 from the core; the others are 422s from
+# api.deps.check_limits.
+_LIMITED_FIELDS = (
+    ("AskRequest", "question", "max_question_chars"),
+    ("SearchRequest", "question", "max_question_chars"),
+    ("BriefingRequest", "topic", "max_question_chars"),
+    ("ArticleCreate", "body", "max_article_chars"),
+)
 
 
 def _app_version() -> str:
@@ -148,14 +155,14 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
-    # The rules api.deps.check_limits enforces from the settings.
-    for model, field in _LIMITED_FIELDS:
+    # The length limits enforced from the settings.
+    for model, field, setting in _LIMITED_FIELDS:
         prop = components.get(model, {}).get("properties", {}).get(field)
         if prop is None:
             continue
         for branch in prop.get("anyOf", [prop]):
             if branch.get("type") == "string":
-                branch["maxLength"] = settings.max_question_chars
+                branch["maxLength"] = getattr(settings, setting)
     if not llm_enabled(settings):
         for model in ("AskRequest", "BriefingRequest"):
             for branch in components[model]["properties"]["generator"]["anyOf"]:

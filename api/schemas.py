@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from qa.models import Article, ArticleIn, Filters, IngestItem
+from qa.models import Article, ArticleIn, Filters, IngestItem, reject_lone_surrogates
 
 EXAMPLE_ARTICLE = {
     "id": "harbor-ledger-2025-03-04-barrier-vote",
@@ -47,24 +47,11 @@ def _iso_day(value: Any) -> Any:
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
-def _has_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, list):
-        return any(_has_surrogate(v) for v in value)
-    return False
-
-
 class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _valid_unicode(cls, value: Any) -> Any:
-        # JSON "\ud800" escapes decode to lone surrogates, which can't be stored or embedded: reject them here.
-        if _has_surrogate(value):
-            raise ValueError("text contains an unpaired UTF-16 surrogate (not valid Unicode)")
-        return value
+    # JSON "\ud800" escapes decode to lone surrogates, which can't be stored or embedded: every field rejects them.
+    _valid_unicode = field_validator("*", mode="after")(reject_lone_surrogates)
 
 
 class FiltersIn(Filters, ApiModel):
@@ -93,7 +80,12 @@ class ArticleCreate(ArticleIn, ApiModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_ARTICLE]})
 
-    body: str = Field(..., min_length=1, description="The article text (plain text; boilerplate lines are removed).")
+    body: str = Field(
+        ...,
+        min_length=1,
+        description="The article text (plain text; boilerplate lines are removed). The schema's maxLength is "
+        "QA_MAX_ARTICLE_CHARS (413 beyond it).",
+    )
     published_at: Day | None = None
 
 

@@ -19,6 +19,12 @@ class InvalidInput(QAError):
     title = "Invalid input"
 
 
+class NotArticleText(InvalidInput):
+    """A page that is not an article (navigation, paywall, consent wall...): skipped with this reason."""
+
+    title = "Not article text"
+
+
 class TooLarge(QAError):
     status = 413
     title = "Too large"

@@ -3,23 +3,55 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
 ArticleState = Literal["indexing", "ready", "deleting"]
+
+
+# Bounds of an article's fields, generous for real news and small enough that no field can blow up the store or a
+# response (a body's limit is the setting QA_MAX_ARTICLE_CHARS). The OpenAPI schema shows them as maxLength/maxItems.
+MAX_ID_CHARS = 200
+MAX_TITLE_CHARS = 500
+MAX_SOURCE_CHARS = 200
+MAX_URL_CHARS = 2048
+MAX_AUTHORS = 50
+MAX_AUTHOR_CHARS = 200
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """True for text (or a list of texts) holding an unpaired UTF-16 surrogate, which JSON's ``"\\ud800"`` escapes
+    decode to: it is not valid Unicode and can't be stored, hashed or embedded."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, list):
+        return any(has_lone_surrogate(v) for v in value)
+    return False
+
+
+def reject_lone_surrogates(value: Any) -> Any:
+    if has_lone_surrogate(value):
+        raise ValueError("text contains an unpaired UTF-16 surrogate (not valid Unicode)")
+    return value
 
 
 class ArticleIn(BaseModel):
     """An article as a user gives it, before cleaning. Field names follow common news dumps."""
 
-    id: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
-    title: str | None = None
+    id: str | None = Field(None, max_length=MAX_ID_CHARS, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+    title: str | None = Field(None, max_length=MAX_TITLE_CHARS)
     body: str
     published_at: dt.date | None = None
-    source: str | None = None
-    url: str | None = None
-    authors: list[str] = Field(default_factory=list)
+    source: str | None = Field(None, max_length=MAX_SOURCE_CHARS)
+    url: str | None = Field(None, max_length=MAX_URL_CHARS)
+    authors: list[Annotated[str, Field(max_length=MAX_AUTHOR_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_AUTHORS
+    )
+
+    _valid_unicode = field_validator("*", mode="after")(reject_lone_surrogates)
+    # The text encoding assumed for the file this came from when it was not UTF-8 (reported, not stored).
+    _encoding: str | None = PrivateAttr(default=None)
 
 
 class Article(BaseModel):
@@ -36,6 +68,7 @@ class Article(BaseModel):
     state: ArticleState = "ready"
     n_chunks: int = 0
     ingested_at: dt.datetime | None = None
+    _encoding: str | None = PrivateAttr(default=None)  # carried from ArticleIn to the ingest report
 
 
 class Chunk(BaseModel):
@@ -82,6 +115,7 @@ class IngestItem(BaseModel):
     chunks: int = 0
     reason: str | None = None
     path: str | None = None
+    encoding: str | None = Field(None, description="The text encoding assumed for a file that was not UTF-8.")
 
 
 class IngestReport(BaseModel):

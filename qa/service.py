@@ -9,13 +9,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from qa.articles import article_id_for, content_hash, iter_files, normalize_record, parse_bytes
+from qa.article_text import assess
+from qa.articles import article_id_for, canonical_url, content_hash, iter_files, normalize_record, parse_bytes
 from qa.chunking import chunk_text
 from qa.config import Settings
 from qa.conversation import ChatTurn, Rewrite
 from qa.datadir import DataDirLock
 from qa.embeddings import Embedder, get_embedder
-from qa.errors import InvalidInput, LLMUnavailable, NotFound, QAError, TooLarge
+from qa.errors import InvalidInput, LLMUnavailable, NotArticleText, NotFound, QAError, TooLarge
 from qa.models import Answer, Article, ArticleIn, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
@@ -73,25 +74,39 @@ class NewsQA:
 
     # --- ingest -----------------------------------------------------------------------------------------
     def prepare(self, record: ArticleIn) -> Article:
-        """Validate and clean one record into the article that would be stored (nothing is written)."""
+        """Validate and clean one record into the article that would be stored (nothing is written).
+
+        Raises :class:`NotArticleText` for a page that is not an article (navigation, paywall, consent wall).
+        Without an id the article is found by its canonical URL, so a new version of a stored page updates it
+        (see :func:`qa.articles.article_identity`)."""
         if len(record.body) > self.settings.max_article_chars:
             raise TooLarge(
                 f"article body has {len(record.body)} characters; the limit is {self.settings.max_article_chars}"
             )
+        if not record.body.strip():
+            raise InvalidInput("article body is empty")
         title, body = normalize_record(record)
         if not body.strip():
-            raise InvalidInput("article body is empty after removing page boilerplate")
-        return Article(
-            id=article_id_for(record),
+            raise NotArticleText("not article text: nothing is left after removing page furniture")
+        verdict = assess(body)
+        if not verdict.is_article:
+            raise NotArticleText(verdict.reason or "not article text")
+        url = canonical_url(record.url)
+        record = record.model_copy(update={"url": url})
+        article_id = record.id or (url and self.store.id_for_url(url)) or article_id_for(record, title)
+        article = Article(
+            id=article_id,
             title=title,
             body=body,
             published_at=record.published_at,
             source=record.source,
-            url=record.url,
+            url=url,
             authors=record.authors,
             content_hash=content_hash(title, body, record),
             state="indexing",
         )
+        article._encoding = record._encoding
+        return article
 
     def ingest_articles(self, articles: Sequence[Article], progress: Progress | None = None) -> IngestReport:
         """Store and index prepared articles; unchanged ones are skipped, changed ones replaced."""
@@ -104,7 +119,11 @@ class NewsQA:
             for art in unique:
                 old = existing.get(art.id)
                 if old is not None and old[0] == art.content_hash and old[1] == "ready":
-                    report.items.append(IngestItem(article_id=art.id, title=art.title, status="unchanged", chunks=0))
+                    report.items.append(
+                        IngestItem(
+                            article_id=art.id, title=art.title, status="unchanged", chunks=0, encoding=art._encoding
+                        )
+                    )
                     if progress:
                         progress(1)
                 else:
@@ -114,7 +133,13 @@ class NewsQA:
                 chunks = self._index([a for a, _ in batch])
                 for art, status in batch:
                     report.items.append(
-                        IngestItem(article_id=art.id, title=art.title, status=status, chunks=len(chunks[art.id]))  # type: ignore[arg-type]
+                        IngestItem(
+                            article_id=art.id,
+                            title=art.title,
+                            status=status,  # type: ignore[arg-type]
+                            chunks=len(chunks[art.id]),
+                            encoding=art._encoding,
+                        )
                     )
                 if progress:
                     progress(len(batch))
@@ -142,21 +167,34 @@ class NewsQA:
             vectors = self.embedder.embed([embedding_text(by_id[c.article_id].title, c.text) for c in flat])
             self.index.upsert(flat, by_id, vectors)
 
-    def ingest_records(self, records: Iterable[ArticleIn], progress: Progress | None = None) -> IngestReport:
-        """All-or-nothing validation: if any record is invalid, nothing is stored (the API's batch contract)."""
-        prepared = []
+    def ingest_records(
+        self, records: Iterable[ArticleIn], progress: Progress | None = None, names: Sequence[str] | None = None
+    ) -> IngestReport:
+        """All-or-nothing validation: if any record is invalid, nothing is stored (the API's batch contract).
+        A record that is not article text is not an error: it is reported as skipped (with ``names[n]``, its
+        file, as the item's path) and the others go in."""
+        prepared: list[Article] = []
+        skipped: list[IngestItem] = []
         for n, rec in enumerate(records):
             try:
                 prepared.append(self.prepare(rec))
+            except NotArticleText as exc:
+                path = names[n] if names is not None and n < len(names) else None
+                item = IngestItem(article_id=rec.id, title=rec.title, status="skipped", reason=exc.detail, path=path)
+                skipped.append(item)
             except QAError as exc:
                 raise type(exc)(f"article {n}: {exc.detail}") from exc
-        if len(prepared) > self.settings.max_batch_articles:
-            raise TooLarge(f"{len(prepared)} articles in one batch; the limit is {self.settings.max_batch_articles}")
-        return self.ingest_articles(prepared, progress)
+        total = len(prepared) + len(skipped)
+        if total > self.settings.max_batch_articles:
+            raise TooLarge(f"{total} articles in one batch; the limit is {self.settings.max_batch_articles}")
+        report = self.ingest_articles(prepared, progress)
+        report.items = skipped + report.items
+        return report
 
     def read_paths(self, paths: Iterable[Path]) -> tuple[list[Article], IngestReport]:
         """Parse and validate files and folders, writing nothing: the articles to ingest, and a report listing
-        each file that can't be used with its reason (so a caller knows the total before indexing starts)."""
+        each file that can't be used, or record that is not article text, with its reason (so a caller knows the
+        total before indexing starts)."""
         report = IngestReport()
         prepared: list[Article] = []
         for path in iter_files(paths):
@@ -165,8 +203,13 @@ class NewsQA:
                     raise TooLarge(
                         f"file is {path.stat().st_size} bytes; the limit is {self.settings.max_upload_bytes}"
                     )
-                for rec in parse_bytes(path.read_bytes(), path.name):
-                    prepared.append(self.prepare(rec))
+                records = parse_bytes(path.read_bytes(), path.name)
+                for rec in records:
+                    try:
+                        prepared.append(self.prepare(rec))
+                    except NotArticleText as exc:  # one page of a file: the file's other records still go in
+                        item = IngestItem(article_id=rec.id, title=rec.title, status="skipped", reason=exc.detail)
+                        report.items.append(item.model_copy(update={"path": str(path)}))
             except (QAError, OSError) as exc:
                 reason = exc.detail if isinstance(exc, QAError) else str(exc)
                 reason = reason.removeprefix(f"{path.name}: ")  # the item names its path already

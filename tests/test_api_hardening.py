@@ -1,5 +1,5 @@
-"""What an unauthenticated client can make the server do with crafted requests: forge log lines, get a redirect
-built from its own Host header."""
+"""What a client can make the server do with crafted requests: forge log lines, get a redirect built from its own
+Host header, store fields of any size."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.log import configure_logging
 from qa.config import Settings
+from qa.models import MAX_AUTHOR_CHARS, MAX_AUTHORS, MAX_ID_CHARS, MAX_SOURCE_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
 from qa.service import NewsQA
 
 MakeClient = Any
@@ -74,3 +75,44 @@ def test_no_redirect_built_from_the_host_header(api_client: MakeClient) -> None:
         assert r.status_code == 404, (path, r.status_code, r.headers.get("location"))
         assert "location" not in r.headers
         assert r.headers["content-type"] == "application/problem+json"
+
+
+OVERSIZED = {
+    "title": "T" * (MAX_TITLE_CHARS + 1),
+    "url": "https://example.com/" + "a" * MAX_URL_CHARS,
+    "source": "S" * (MAX_SOURCE_CHARS + 1),
+    "authors": ["A" * (MAX_AUTHOR_CHARS + 1)],
+    "id": "i" * (MAX_ID_CHARS + 1),
+}
+
+
+@pytest.mark.parametrize("field", [*sorted(OVERSIZED), "authors-count"])
+def test_every_article_field_is_bounded(api_client: MakeClient, field: str) -> None:
+    client: TestClient = api_client()
+    body = "The ferry to Lantern Bay ran late on Friday. Harbour staff blamed the wind."
+    value = [f"Author {n}" for n in range(MAX_AUTHORS + 1)] if field == "authors-count" else OVERSIZED[field]
+    name = field.split("-")[0]
+    r = client.post("/v1/articles", json={"body": body, name: value})
+    assert r.status_code == 422, r.text
+    assert [e["loc"][-2 if name == "authors" and field != "authors-count" else -1] for e in r.json()["errors"]] == [
+        name
+    ], r.json()["errors"]
+    # The same record in an uploaded file is refused too, naming the field.
+    upload = json.dumps({"body": body, name: value}).encode()
+    r = client.post("/v1/articles:upload", files=[("files", ("big.json", upload, "application/json"))])
+    assert r.status_code == 422 and name in r.json()["detail"], r.text
+
+
+def test_the_schema_states_the_bounds(api_client: MakeClient) -> None:
+    client: TestClient = api_client(max_article_chars=12345)
+    props = client.get("/openapi.json").json()["components"]["schemas"]["ArticleCreate"]["properties"]
+
+    def bound(prop: dict[str, Any], key: str) -> Any:
+        return next(b[key] for b in prop.get("anyOf", [prop]) if key in b)
+
+    assert bound(props["title"], "maxLength") == MAX_TITLE_CHARS
+    assert bound(props["url"], "maxLength") == MAX_URL_CHARS
+    assert bound(props["source"], "maxLength") == MAX_SOURCE_CHARS
+    assert bound(props["id"], "maxLength") == MAX_ID_CHARS
+    assert props["authors"]["maxItems"] == MAX_AUTHORS and props["authors"]["items"]["maxLength"] == MAX_AUTHOR_CHARS
+    assert props["body"]["maxLength"] == 12345

@@ -77,7 +77,7 @@ def test_json_list_and_wrapper_object() -> None:
     ("data", "name", "error"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00", "x.txt", UnsupportedType),
-        (b"caf\xe9", "x.txt", InvalidInput),
+        (b"\xff\xfe\x00\xd8", "x.txt", InvalidInput),  # a UTF-16 byte-order mark, then a lone surrogate
         (b"hello", "x.pdf", UnsupportedType),
         (b"{not json", "x.json", InvalidInput),
         (b'{"title": "no body"}', "x.json", InvalidInput),

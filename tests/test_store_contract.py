@@ -232,6 +232,15 @@ def test_bm25_title_weighs_less_than_body(store: ArticleStore[Any]) -> None:
     assert store.bm25("beekeepers", 5)[0][0] == "in-body"
 
 
+def test_id_for_url_finds_a_stored_article(store: ArticleStore[Any]) -> None:
+    add(store, article("url-1", "The pier reopened on Friday."), article("url-2", "The ferry is late again."))
+    assert store.id_for_url("https://news.example/url-1") == "url-1"
+    assert store.id_for_url("https://news.example/url-3") is None
+    with store.transaction() as tx:
+        store.set_state(tx, ["url-2"], "deleting")
+    assert store.id_for_url("https://news.example/url-2") is None  # going: a new version is a new article
+
+
 def test_a_snapshot_sees_one_version(store: ArticleStore[Any]) -> None:
     add(store, article("snap-1", "The first version of the harbour report."))
     changed = threading.Event()

@@ -21,8 +21,8 @@ from api.schemas import (
     IngestReportOut,
 )
 from qa.articles import parse_bytes
-from qa.errors import QAError, TooLarge, UnsupportedType
-from qa.models import Article, ArticleIn, Filters, IngestReport
+from qa.errors import NotArticleText, QAError, TooLarge, UnsupportedType
+from qa.models import Article, ArticleIn, Filters, IngestItem, IngestReport
 from qa.service import NewsQA
 
 router = APIRouter(prefix="/v1", tags=["articles"])
@@ -67,15 +67,21 @@ def _parse_and_ingest(svc: NewsQA, files: list[tuple[str, bytes]]) -> IngestRepo
     """Parse every file first, then ingest the whole set in one all-or-nothing call."""
     records: list[ArticleIn] = []
     origin: list[str] = []  # file name of each record, to name the file in a validation error
+    not_articles: list[IngestItem] = []  # pages with no article text: skipped, not an error
     for name, data in files:
         try:
             parsed = parse_bytes(data, name)
+        except NotArticleText as exc:
+            not_articles.append(IngestItem(article_id=None, status="skipped", reason=exc.detail, path=name))
+            continue
         except QAError as exc:
             raise type(exc)(exc.detail if exc.detail.startswith(name) else f"{name}: {exc.detail}") from exc
         records.extend(parsed)
         origin.extend([name] * len(parsed))
     try:
-        return svc.ingest_records(records)
+        report = svc.ingest_records(records, names=origin)
+        report.items[:0] = not_articles
+        return report
     except QAError as exc:
         # The core numbers records across the whole set ("article 7: ..."); say which file that was.
         m = re.match(r"article (\d+): (.*)", exc.detail, re.DOTALL)
@@ -94,11 +100,15 @@ def _parse_and_ingest(svc: NewsQA, files: list[tuple[str, bytes]]) -> IngestRepo
 async def upload_articles(
     svc: Service,
     settings: AppSettings,
-    files: Annotated[list[UploadFile], File(description="Files: .txt .md .html .htm .json .jsonl (UTF-8).")],
+    files: Annotated[
+        list[UploadFile], File(description="Files: .txt .md .html .htm .json .jsonl (UTF-8, or another encoding)")
+    ],
 ) -> IngestReportOut:
     """Add articles from files (multipart form field `files`, repeatable). The type comes from the file name's
-    extension. Every file is parsed before anything is stored, so one bad file (unsupported type → 415,
-    not UTF-8 → 422, over QA_MAX_UPLOAD_BYTES → 413) stores nothing."""
+    extension; text that is not UTF-8 is decoded in the encoding detected, named in the item's `encoding`. Every
+    file is parsed before anything is stored, so one bad file (unsupported type → 415, text in no encoding or
+    invalid fields → 422, over QA_MAX_UPLOAD_BYTES → 413) stores nothing. A page that is not article text
+    (navigation, paywall, consent or error page) is not an error: it is listed as `skipped` with the reason."""
     loaded: list[tuple[str, bytes]] = []
     for upload in files:
         name = PurePath(upload.filename or "").name

@@ -98,6 +98,12 @@ class ArticleStore(ABC, Generic[Tx]):
         """The article in any state, or None. ``with_body=False`` leaves ``body`` empty."""
 
     @abstractmethod
+    def id_for_url(self, url: str) -> str | None:
+        """The id of a stored article (``indexing`` or ``ready``) whose ``url`` is exactly ``url`` — callers pass a
+        canonical URL (:func:`qa.articles.canonical_url`), as articles are stored with one — or None. With several,
+        the most recently ingested. This is how a new version of a page without an id updates its article."""
+
+    @abstractmethod
     def hashes(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """``id -> (content_hash, state)`` for the ids that exist."""
 

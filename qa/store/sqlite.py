@@ -150,6 +150,17 @@ class SQLiteStore(ArticleStore[sqlite3.Connection]):
         row = self._connect().execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)).fetchone()
         return _row_to_article(row, with_body) if row else None
 
+    def id_for_url(self, url: str) -> str | None:
+        row = (
+            self._connect()
+            .execute(
+                "SELECT id FROM articles WHERE url = ? AND state != 'deleting' ORDER BY ingested_at DESC, id LIMIT 1",
+                (url,),
+            )
+            .fetchone()
+        )
+        return row[0] if row else None
+
     def hashes(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """``id -> (content_hash, state)`` for the ids that exist."""
         rows = self._by_ids("SELECT id, content_hash, state FROM articles WHERE id IN ({marks})", ids)
