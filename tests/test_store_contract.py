@@ -296,3 +296,56 @@ def test_sqlite_store_from_before_versioning_adopts_migrations(tmp_path: Path) -
     assert store.schema_version() == latest("sqlite")
     assert store.get("old-1").body == "Kept body."  # type: ignore[union-attr]
     store.close()
+
+
+def test_sqlite_lexical_index_keeps_no_copy_of_the_text(tmp_path: Path) -> None:
+    """The FTS5 index reads titles and chunk text from the article rows (migration 0003): a title is stored once,
+    however many chunks it is indexed with, and the index stays exactly in step through replace and delete."""
+    store = SQLiteStore(tmp_path / "articles.sqlite3")
+
+    def integrity() -> None:
+        with store.transaction() as tx:  # raises "database disk image is malformed" when index and text disagree
+            tx.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
+
+    title = "Walnut cooperative " + "harvest " * 60
+    add(store, article("fts-1", LONG_BODY, title=title), chunk_tokens=40)
+    assert store.audit().lexical_rows == store.audit().chunks > 10
+    with sqlite3.connect(tmp_path / "articles.sqlite3") as con:
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        assert "chunks_fts_content" not in names
+        stored = con.execute("SELECT SUM(LENGTH(title)) FROM articles").fetchone()[0]
+    assert stored == len(title)
+    integrity()
+    assert store.bm25("walnut cooperative", 3)[0][0] == "fts-1"
+    add(store, article("fts-1", LONG_BODY.replace("walnuts", "chestnuts"), title="Chestnuts"), chunk_tokens=40)
+    integrity()
+    assert store.bm25("walnut", 3) == [] and store.bm25("chestnuts", 1)[0][0] == "fts-1"
+    with store.transaction() as tx:
+        store.delete(tx, "fts-1")
+    integrity()
+    assert store.audit().lexical_rows == 0
+    store.close()
+
+
+def test_sqlite_store_with_the_old_lexical_index_is_migrated(tmp_path: Path) -> None:
+    """A store whose FTS5 table still holds copies of the text (schema 2) gets the new index, built from its rows."""
+    path = tmp_path / "v2.sqlite3"
+    with sqlite3.connect(path) as con:
+        for m in migrations("sqlite")[:2]:
+            con.executescript(m.sql)
+        con.execute(
+            "INSERT INTO articles (id, title, body, content_hash, state, n_chunks, ingested_at) "
+            "VALUES ('v2-1', 'Walnut harvest', 'The cooperative weighed the walnuts.', 'h', 'ready', 1, '2025-01-01')"
+        )
+        con.execute("INSERT INTO chunks (rowid, article_id, chunk_index, start, \"end\") VALUES (7, 'v2-1', 0, 0, 36)")
+        con.execute(
+            "INSERT INTO chunks_fts (rowid, title, text) VALUES (7, 'Walnut harvest', 'The cooperative weighed the walnuts.')"
+        )
+        con.execute("PRAGMA user_version = 2")
+    store = SQLiteStore(path)
+    assert store.schema_version() == latest("sqlite")
+    assert [hit[0] for hit in store.bm25("walnut cooperative", 5)] == ["v2-1"]
+    assert store.audit().consistent
+    with store.transaction() as tx:
+        tx.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
+    store.close()

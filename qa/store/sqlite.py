@@ -240,14 +240,17 @@ class SQLiteStore(ArticleStore[sqlite3.Connection]):
                 (article.ingested_at or dt.datetime.now(dt.UTC)).isoformat(),
             ),
         )
-        for c in chunks:
-            cur = tx.execute(
-                'INSERT INTO chunks (article_id, chunk_index, start, "end") VALUES (?,?,?,?)',
-                (c.article_id, c.chunk_index, c.start, c.end),
-            )
-            tx.execute(
-                "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)", (cur.lastrowid, article.title, c.text)
-            )
+        tx.executemany(
+            'INSERT INTO chunks (article_id, chunk_index, start, "end") VALUES (?,?,?,?)',
+            [(c.article_id, c.chunk_index, c.start, c.end) for c in chunks],
+        )
+        # Indexed from the rows just written, through the view the index reads its text from (migration 0003):
+        # what is indexed is exactly what a later delete will find there.
+        tx.execute(
+            "INSERT INTO chunks_fts(rowid, title, text) SELECT chunk_rowid, title, text FROM chunk_texts "
+            "WHERE chunk_rowid IN (SELECT rowid FROM chunks WHERE article_id = ?)",
+            (article.id,),
+        )
 
     def set_state(self, tx: sqlite3.Connection, ids: Sequence[str], state: ArticleState) -> None:
         tx.executemany("UPDATE articles SET state=? WHERE id=?", [(state, i) for i in ids])
@@ -258,6 +261,7 @@ class SQLiteStore(ArticleStore[sqlite3.Connection]):
 
     @staticmethod
     def _delete_chunks(con: sqlite3.Connection, article_id: str) -> None:
+        # Before the chunk and article rows change: FTS5 reads the words to take out of the index from them.
         con.execute(
             "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)", (article_id,)
         )
@@ -311,7 +315,7 @@ class SQLiteStore(ArticleStore[sqlite3.Connection]):
             articles=one("SELECT COUNT(*) FROM articles"),
             not_ready=one("SELECT COUNT(*) FROM articles WHERE state != 'ready'"),
             chunks=one("SELECT COUNT(*) FROM chunks"),
-            lexical_rows=one("SELECT COUNT(*) FROM chunks_fts"),
+            lexical_rows=one("SELECT COUNT(*) FROM chunks_fts_docsize"),  # index entries (the table reads content)
             declared_chunks=one("SELECT COALESCE(SUM(n_chunks), 0) FROM articles"),
         )
 
