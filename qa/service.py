@@ -36,8 +36,16 @@ def _release(store: ArticleStore[Any], index: VectorIndex, lock: DataDirLock | N
         lock.release()
 
 
+# Title words put before each chunk for the embedder: a headline's worth. MiniLM reads 256 tokens, so a longer title
+# (titles may have up to MAX_TITLE_CHARS) would push the chunk's own words out of what is embedded.
+EMBEDDED_TITLE_WORDS = 30
+
+
 def embedding_text(title: str, chunk_text: str) -> str:
     """What the dense index sees: the title gives every chunk its article's topic."""
+    words = title.split()
+    if len(words) > EMBEDDED_TITLE_WORDS:
+        title = " ".join(words[:EMBEDDED_TITLE_WORDS])
     return f"{title}\n\n{chunk_text}"
 
 

@@ -116,3 +116,12 @@ def test_the_schema_states_the_bounds(api_client: MakeClient) -> None:
     assert bound(props["id"], "maxLength") == MAX_ID_CHARS
     assert props["authors"]["maxItems"] == MAX_AUTHORS and props["authors"]["items"]["maxLength"] == MAX_AUTHOR_CHARS
     assert props["body"]["maxLength"] == 12345
+
+
+def test_a_long_title_does_not_crowd_the_chunk_out_of_its_embedding() -> None:
+    from qa.service import EMBEDDED_TITLE_WORDS, embedding_text
+
+    title = " ".join(["Harbour"] * 80)
+    text = embedding_text(title, "The ferry ran late.")
+    assert text.endswith("\n\nThe ferry ran late.") and len(text.split()) == EMBEDDED_TITLE_WORDS + 4
+    assert embedding_text("Ferry delays", "The ferry ran late.") == "Ferry delays\n\nThe ferry ran late."
