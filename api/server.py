@@ -37,23 +37,29 @@ def protocol_with_read_timeouts(base: type[Any], read_timeout: float, deadline: 
 
     class ReadTimeoutProtocol(base):  # type: ignore[misc, valid-type]
         _read_timer: asyncio.TimerHandle | None = None
-        _window_start = 0.0
+        _window_start: float | None = None  # when the request being received began (None: none is)
+        _window_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            self._start_window()
+            self._start_window()  # a new connection must send its request in time too
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
-            if self._waiting_for_client():
-                self._arm()
-            else:
+            if not self._waiting_for_client():
+                self._window_start = None  # the request is in: the app's time is not the client's
                 self._disarm()
+                return
+            if self._window_start is None:
+                self._start_window()  # the first bytes of the next request (or of an unread body)
+            self._window_bytes += len(data)
+            self._arm()
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            if not self.transport.is_closing():
-                self._start_window()  # the next request (or the rest of an unread body) starts now
+            # Idle until the next request: uvicorn's keep-alive timeout applies, not ours.
+            self._window_start = None
+            self._disarm()
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._disarm()
@@ -66,10 +72,13 @@ def protocol_with_read_timeouts(base: type[Any], read_timeout: float, deadline: 
 
         def _start_window(self) -> None:
             self._window_start = self.loop.time()
+            self._window_bytes = 0
             self._arm()
 
         def _arm(self) -> None:
             self._disarm()
+            if self._window_start is None:
+                return
             left = self._window_start + deadline - self.loop.time()
             self._read_timer = self.loop.call_later(max(0.0, min(read_timeout, left)), self._on_timeout)
 
@@ -80,10 +89,11 @@ def protocol_with_read_timeouts(base: type[Any], read_timeout: float, deadline: 
 
         def _on_timeout(self) -> None:
             self._read_timer = None
-            if self.transport.is_closing() or not self._waiting_for_client():
+            if self.transport.is_closing() or self._window_start is None or not self._waiting_for_client():
                 return
             cycle = self.cycle
-            if cycle is None or cycle.response_complete or not cycle.response_started:
+            answerable = cycle is None or cycle.response_complete or not cycle.response_started
+            if self._window_bytes and answerable:  # a connection that never sent a byte is just closed
                 self.transport.write(timeout_response)
             self.transport.close()
 
