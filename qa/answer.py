@@ -119,8 +119,14 @@ class AnswerEngine:
     def retrieve(self, turn: Turn) -> Turn:
         hits = self.retriever.search(turn.question, k=turn.k, filters=turn.filters, today=turn.today)
         bodies = self.store.bodies(sorted({h.article_id for h in hits}))
-        # A hit whose article changed or went since the search is dropped: its offsets belong to the old text.
-        current = [h for h in hits if h.article_id in bodies and bodies[h.article_id].body[h.start : h.end] == h.text]
+        # A hit whose article changed or is going since the search is dropped: its offsets belong to the old text.
+        current = [
+            h
+            for h in hits
+            if h.article_id in bodies
+            and bodies[h.article_id].state == "ready"
+            and bodies[h.article_id].body[h.start : h.end] == h.text
+        ]
         turn.sources = [Source(number=n, hit=h, article=bodies[h.article_id]) for n, h in enumerate(current, 1)]
         return turn
 

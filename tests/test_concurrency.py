@@ -48,3 +48,31 @@ def test_parallel_ingest_search_delete(tmp_path: Path) -> None:
     assert svc.store.count() == 9 + 24
     existing = {a.id for a in svc.store.list()} | {"temp"}
     assert cited <= existing
+
+
+def test_a_vector_whose_record_is_going_is_skipped(demo_service: NewsQA, tmp_path: Path) -> None:
+    """What Chroma returns while a delete or replace is under way (chroma-core/chroma#2007): nearest neighbours
+    whose metadata is already gone come back as ``None``. Dense search skips them instead of failing."""
+    svc = NewsQA(Settings(data_dir=tmp_path), embedder=demo_service.embedder)
+    svc.ingest_records(
+        [
+            ArticleIn(id="tide-1", title="Tide", body="The spring tide flooded the harbour car park on Monday."),
+            ArticleIn(id="tide-2", title="Tide", body="Harbour staff moved the cars before the next tide came in."),
+        ]
+    )
+    collection = svc.index.collection  # type: ignore[attr-defined]
+    real_query = collection.query
+
+    def query_during_a_delete(*args: object, **kwargs: object) -> dict:
+        res = real_query(*args, **kwargs)
+        res["metadatas"][0][0] = None  # the first neighbour's record is going
+        return res
+
+    collection.query = query_during_a_delete
+    try:
+        hits = svc.search("When did the tide flood the harbour car park?", k=5, mode="dense")
+        answer = svc.ask("When did the tide flood the harbour car park?")
+    finally:
+        collection.query = real_query
+        svc.close()
+    assert len(hits) == 1 and answer.question

@@ -58,7 +58,8 @@ def candidates(retriever: HybridRetriever, topic: str, since: dt.date | None, un
     floor = min(dense.values(), default=0.0)  # found by BM25 only: at most as close as the farthest dense hit
     ids = list(dict.fromkeys(h.article_id for h in hits))
     found = retriever.store.bodies(ids)
-    return [Candidate(found[a], features(topic, found[a], dense.get(a, floor))) for a in ids if a in found]
+    ready = [a for a in ids if a in found and found[a].state == "ready"]  # not one deleted or replaced meanwhile
+    return [Candidate(found[a], features(topic, found[a], dense.get(a, floor))) for a in ready]
 
 
 def relevant(candidates: list[Candidate]) -> list[Candidate]:
