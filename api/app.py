@@ -42,7 +42,7 @@ and `request_id` (also sent as the `X-Request-ID` header):
 | 408 | a request's headers or body stopped arriving (`QA_REQUEST_READ_TIMEOUT_S`) or took too long (`QA_REQUEST_DEADLINE_S`); the connection is closed |
 | 413 | over a size limit: body or file `QA_MAX_UPLOAD_BYTES`, article `QA_MAX_ARTICLE_CHARS`, batch `QA_MAX_BATCH_ARTICLES` |
 | 415 | unsupported file type or binary file on upload |
-| 422 | missing, empty or invalid fields (listed in `errors`); question or topic over `QA_MAX_QUESTION_CHARS` (the schema's `maxLength`); `generator: "llm"` when no LLM is configured; text that is not valid UTF-8 or Unicode |
+| 422 | missing, empty or invalid fields (listed in `errors`); question or topic over `QA_MAX_QUESTION_CHARS` (the schema's `maxLength`); `generator: "llm"` when no LLM is configured; a JSON body that is not UTF-8, an upload in no text encoding, unpaired surrogates |
 | 503 | still loading, store/vector index down, configured LLM not answering; more than `QA_MAX_CONNECTIONS` connections (plain text, from uvicorn) |
 
 A batch (JSON or upload) that fails validation stores nothing.

@@ -51,7 +51,7 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # JSON "\ud800" escapes decode to lone surrogates, which can't be stored or embedded: every field rejects them.
-    _valid_unicode = field_validator("*", mode="after")(reject_lone_surrogates)
+    _valid_unicode = field_validator("*", mode="before")(reject_lone_surrogates)
 
 
 class FiltersIn(Filters, ApiModel):

@@ -1,7 +1,7 @@
 """Is this article text? The decision that keeps navigation pages, paywalls and consent walls out of the store.
 
 A page's cleaned body is described by a few measurable properties (:data:`FEATURES`): how much of it is prose
-(sentences of several words with function words and a full stop), how long its lines are, how much of it speaks of
+(sentences of several words with a function word and a full stop), how long its lines are, how much of it speaks of
 subscribing, signing in, cookies or consent, and how much addresses the reader. A logistic regression over them,
 fitted by ``eval/fit_article_text.py`` on pages we wrote (and checked on other pages we wrote, never fitted on),
 turns them into a probability; below :data:`THRESHOLD` the page is skipped with the reason that weighed most.
@@ -46,7 +46,7 @@ _ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 FEATURES = (
     "log_words",  # log(1 + words in the body)
-    "prose_share",  # share of words in prose sentences (>= 5 words, 2+ function words, a full stop)
+    "prose_share",  # share of words in prose sentences (>= 4 words, a function word, a full stop)
     "log_prose_sentences",  # log(1 + number of prose sentences)
     "short_line_share",  # share of lines of at most 4 words (menus, link lists, buttons)
     "log_words_per_line",  # log(1 + mean words per line)
@@ -76,9 +76,11 @@ class Verdict:
 
 
 def _is_prose(sentence: str, n_words: int) -> bool:
-    if n_words < 5 or not _ENDS_SENTENCE.search(sentence):
+    """A sentence as reports are written: four words or more, a function word, a full stop. (Menu items, buttons
+    and headlines lack one or the other; "Page not found." is too short.)"""
+    if n_words < 4 or not _ENDS_SENTENCE.search(sentence):
         return False
-    return sum(1 for w in _WORD.findall(sentence.lower()) if w in STOPWORDS) >= 2
+    return any(w in STOPWORDS for w in _WORD.findall(sentence.lower()))
 
 
 def features(body: str) -> np.ndarray:

@@ -243,6 +243,8 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise InvalidInput(f"front matter is not valid YAML ({str(exc).splitlines()[0]})") from exc
     except RecursionError as exc:
         raise InvalidInput("front matter is nested too deeply") from exc
+    except (ValueError, OverflowError) as exc:  # a value YAML can't build: a 5,000-digit integer, 2025-02-30
+        raise InvalidInput(f"front matter has a value that can't be read ({exc})") from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):

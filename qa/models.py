@@ -49,7 +49,7 @@ class ArticleIn(BaseModel):
         default_factory=list, max_length=MAX_AUTHORS
     )
 
-    _valid_unicode = field_validator("*", mode="after")(reject_lone_surrogates)
+    _valid_unicode = field_validator("*", mode="before")(reject_lone_surrogates)
     # The text encoding assumed for the file this came from when it was not UTF-8 (reported, not stored).
     _encoding: str | None = PrivateAttr(default=None)
 

@@ -218,9 +218,13 @@ def test_unsupported_and_binary_uploads_are_415(client: TestClient) -> None:
     assert r.status_code in (415, 422)
 
 
-def test_non_utf8_upload_is_422(client: TestClient) -> None:
-    r = client.post("/v1/articles:upload", files=[("files", ("latin1.txt", "Café au lait.".encode("latin-1")))])
-    assert_problem(r, 422, "latin1.txt", "not valid UTF-8")
+def test_non_utf8_upload_is_decoded_and_undecodable_text_is_422(client: TestClient) -> None:
+    text = "Café Lune reopened on Monday after a fire. Its owner said the kitchen was rebuilt in six weeks."
+    r = client.post("/v1/articles:upload", files=[("files", ("latin1.txt", text.encode("latin-1")))])
+    assert r.status_code == 201 and r.json()["items"][0]["encoding"], r.text
+    assert client.get(f"/v1/articles/{r.json()['items'][0]['article_id']}").json()["body"] == text
+    bad = b"\xff\xfe" + "The dam".encode("utf-16-le") + b"\x00\xd8"  # UTF-16 with a lone surrogate
+    assert_problem(client.post("/v1/articles:upload", files=[("files", ("bad.txt", bad))]), 422, "bad.txt")
 
 
 def test_upload_without_files_is_422(client: TestClient) -> None:
@@ -257,7 +261,7 @@ def test_unexpected_exception_is_a_500_that_leaks_nothing(caplog: pytest.LogCapt
 
 # --- all-or-nothing ------------------------------------------------------------------------------------------
 def test_batch_with_one_invalid_article_stores_nothing(client: TestClient) -> None:
-    batch = {"articles": [article("aon-good"), article("aon-bad", "Advertisement\nShare this")]}
+    batch = {"articles": [article("aon-good"), article("aon-bad", " \n ")]}
     assert_problem(client.post("/v1/articles", json=batch), 422, "article 1", "empty")
     assert client.get("/v1/articles/aon-good").status_code == 404
 
@@ -299,10 +303,13 @@ def test_listing_pages(client: TestClient) -> None:
     assert dated and all("2025-04-01" <= a["published_at"] <= "2025-04-30" for a in dated)
 
 
+RAIN = "Rain fell all week in the valley, and the river rose by a metre."
+
+
 def test_upload_formats(client: TestClient) -> None:
     files = [
         ("files", ("a.txt", b"2030-02-01\n\nUpload text title\n\nThe tram line opened on Sunday.")),
-        ("files", ("b.json", json.dumps({"articles": [{"id": "upl-json", "text": "Rain fell all week."}]}).encode())),
+        ("files", ("b.json", json.dumps({"articles": [{"id": "upl-json", "text": RAIN}]}).encode())),
         (
             "files",
             (
@@ -317,7 +324,7 @@ def test_upload_formats(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     report = r.json()
     assert report["added"] + report["updated"] + report["unchanged"] == 3
-    assert client.get("/v1/articles/upl-json").json()["body"] == "Rain fell all week."
+    assert client.get("/v1/articles/upl-json").json()["body"] == RAIN
 
 
 # --- search, ask, briefings ----------------------------------------------------------------------------------

@@ -175,6 +175,8 @@ def test_json_records(svc: NewsQA, body: tuple[bytes, str]) -> None:
 @given(body=markdown_body())
 @example(body=b"# Title\nid: ../x\n\nThe council met on Tuesday.")
 @example(body=b"---\nid: ../x\n---\nThe council met on Tuesday.")
+@example(body=b"---\nid: " + b"9" * 5000 + b"\ndate: 2025-02-30\n---\nThe council met on Tuesday.")
+@example(body=b"---\ndate: 2025-02-30\n---\nThe council met on Tuesday.")
 @example(body=b"---\na: &a [1]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nauthors: [*c, *c]\n---\nText.")
 def test_markdown(svc: NewsQA, body: bytes) -> None:
     ingest_or_4xx(svc, body, "a.md")

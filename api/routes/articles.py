@@ -44,9 +44,11 @@ def report_out(report: IngestReport) -> IngestReportOut:
 def add_articles(payload: ArticlesPayload, svc: Service) -> IngestReportOut:
     """Add or update articles given as JSON: one article object, or `{"articles": [...]}`.
 
-    All-or-nothing: if any article is invalid (empty after cleaning, over QA_MAX_ARTICLE_CHARS) or the batch
-    has more than QA_MAX_BATCH_ARTICLES articles, nothing is stored. Re-sending an unchanged article is a no-op
-    (`"unchanged"`)."""
+    All-or-nothing: if any article is invalid (a blank body, a field over its bound, over QA_MAX_ARTICLE_CHARS)
+    or the batch has more than QA_MAX_BATCH_ARTICLES articles, nothing is stored. An article whose text is not
+    article text (a navigation, paywall or consent page) is not an error: it is listed as `skipped` with the reason
+    and the others are stored. Without an `id`, an article with the same canonical URL (or source, title and date)
+    as a stored one updates it. Re-sending an unchanged article is a no-op (`"unchanged"`)."""
     records: list[ArticleCreate] = payload.articles if isinstance(payload, ArticleBatch) else [payload]
     return report_out(svc.ingest_records(records))
 
