@@ -309,6 +309,9 @@ class Health(BaseModel):
 
 class Ready(BaseModel):
     status: Literal["ready"] = "ready"
+    database: str = Field(..., description="Article store backend: sqlite or postgresql.", examples=["postgresql"])
+    schema_version: int = Field(..., description="The store's applied migration version.")
+    vector_index: str = Field(..., examples=["chroma-server"])
     articles: int
     chunks: int
     vectors: int

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import SecretStr
 from rich.table import Table
 
 from eval.cli import eval_app
@@ -379,6 +380,60 @@ def stats(data_dir: DataDir = None, as_json: JsonFlag = False) -> None:
         print_json(counts)
     else:
         out.print(f"{settings_for(data_dir).data_dir}: {_counts_sentence(counts)}", highlight=False)
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option("--to", metavar="URL", help="Target store, e.g. postgresql://user@host/db.")],
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Copy the article store (the one --data-dir / QA_DATABASE_URL names) into another, verifying every article.
+
+    Copied articles wait as ``indexing`` until the target's vectors are built, which the first command that opens
+    the target does at start-up (e.g. ``QA_DATABASE_URL=URL qa stats``, or ``qa serve``).
+    Safe to run again: identical articles are left alone. Exit 1 if any article reads back different."""
+    from qa import store as stores
+    from qa.store.copy import copy_store
+
+    source_settings = settings_for(data_dir)
+    if source_settings.database_url is None and not source_settings.sqlite_path.exists():
+        error(f"no article store at {source_settings.sqlite_path}: check --data-dir / QA_DATA_DIR", ExitCode.NOT_FOUND)
+    try:
+        source = stores.open_store(source_settings)
+        target = stores.open_store(source_settings.model_copy(update={"database_url": SecretStr(to)}))
+    except QAError as exc:
+        fail(exc)
+    try:
+        with progress_bar("Copying articles", source.count()) as advance:
+            report = copy_store(source, target, progress=advance)
+        audit = target.audit()
+    except QAError as exc:
+        fail(exc)
+    finally:
+        source.close()
+        target.close()
+    summary = {
+        "copied": report.copied,
+        "unchanged": report.unchanged,
+        "chunks": report.chunks,
+        "skipped_not_ready": report.skipped_not_ready,
+        "mismatched": report.mismatched,
+        "target": {"articles": audit.articles, "chunks": audit.chunks, "lexical_rows": audit.lexical_rows},
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        out.print(
+            f"{report.copied} articles copied, {report.unchanged} already there, {report.chunks} chunks; "
+            f"target holds {audit.articles} articles, {audit.chunks} chunks. Their vectors are built when a command "
+            "first opens the target (e.g. `QA_DATABASE_URL=... qa stats`).",
+            highlight=False,
+        )
+        if report.skipped_not_ready:
+            console.print(f"[yellow]{report.skipped_not_ready} unfinished articles not copied[/yellow]")
+    if not report.ok:
+        error(f"{len(report.mismatched)} articles read back different: {report.mismatched[:5]}", ExitCode.FAILED)
 
 
 DEMO_ARTICLES = Path(__file__).resolve().parent.parent / "demo" / "articles"

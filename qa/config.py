@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="Article store URL (e.g. postgresql://user:pass@host/db); unset = SQLite in data_dir."
     )
+    database_pool_size: int = Field(
+        10, ge=2, le=1000, description="PostgreSQL connections per process (an ingest holds two at once)."
+    )
+    # Below /readyz's 5 s probe timeout, so a probe of a database that is down names it instead of timing out.
+    database_timeout_s: float = Field(
+        3.0, gt=0, le=600, description="Wait this long for a PostgreSQL connection before answering 503."
+    )
     chroma_mode: Literal["embedded", "server"] = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8001

@@ -50,6 +50,13 @@ class ModelUnavailable(QAError):
     title = "Model unavailable"
 
 
+class StoreUnavailable(QAError):
+    """The article database (or the Chroma server) is down or unreachable: retry later; nothing was half-written."""
+
+    status = 503
+    title = "Store unavailable"
+
+
 class LLMUnavailable(QAError):
     status = 503
     title = "LLM unavailable"

@@ -16,8 +16,8 @@ from qa.config import Settings
 from qa.conversation import ChatTurn, Rewrite
 from qa.datadir import DataDirLock
 from qa.embeddings import Embedder, get_embedder
-from qa.errors import InvalidInput, LLMUnavailable, NotArticleText, NotFound, QAError, TooLarge
-from qa.models import Answer, Article, ArticleIn, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
+from qa.errors import InvalidInput, LLMUnavailable, NotArticleText, NotFound, QAError, StoreUnavailable, TooLarge
+from qa.models import Answer, Article, ArticleIn, ArticleState, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
 from qa.store import ArticleStore, open_store
@@ -121,7 +121,9 @@ class NewsQA:
         report = IngestReport()
         # The last version wins when one batch holds the same id twice.
         unique = list({a.id: a for a in articles}.values())
-        with self._index_lock:
+        # Other processes sharing the store keep off these ids until they are done (a no-op for SQLite); the
+        # hashes are read under the locks, so an article another process just stored is "unchanged" here.
+        with self._index_lock, self.store.article_locks([a.id for a in unique]):
             existing = self.store.hashes([a.id for a in unique])
             todo: list[tuple[Article, str]] = []
             for art in unique:
@@ -243,7 +245,7 @@ class NewsQA:
         return self.store.list(filters, limit, offset), self.store.count(filters)
 
     def delete_article(self, article_id: str) -> None:
-        with self._index_lock:
+        with self._index_lock, self.store.article_locks([article_id]):
             if self.store.get(article_id, with_body=False) is None:
                 raise NotFound(f"no article with id {article_id!r}")
             # Mark first so a crash mid-delete is finished on restart instead of leaving orphan vectors.
@@ -256,25 +258,46 @@ class NewsQA:
     # --- consistency -------------------------------------------------------------------------------
     def repair(self) -> dict[str, int]:
         """Finish what a crash interrupted: re-index ``indexing`` articles, complete ``deleting`` ones."""
+        deleted = reindexed = 0
         with self._index_lock:
-            deleting = self.store.ids_in_state("deleting")
-            if deleting:
-                self.index.delete_articles(deleting)
-                with self.store.transaction() as con:
-                    for aid in deleting:
-                        self.store.delete(con, aid)
-            indexing = self.store.ids_in_state("indexing")
-            for b in range(0, len(indexing), INDEX_BATCH):
-                part = indexing[b : b + INDEX_BATCH]
-                pairs = self.store.chunks_of(part)
-                arts = self.store.bodies(part)
-                chunks: dict[str, list[Chunk]] = {aid: [] for aid in part}
-                for c, _ in pairs:
-                    chunks[c.article_id].append(c)
-                self._embed_and_upsert(list(arts.values()), chunks)
-                with self.store.transaction() as con:
-                    self.store.set_state(con, part, "ready")
-        return {"reindexed": len(indexing), "deleted": len(deleting)}
+            for part in self._batches_in_state("deleting"):
+                with self.store.article_locks(part):
+                    deleted += self._finish_deleting(self._still_in_state(part, "deleting"))
+            for part in self._batches_in_state("indexing"):
+                with self.store.article_locks(part):
+                    reindexed += self._finish_indexing(self._still_in_state(part, "indexing"))
+        return {"reindexed": reindexed, "deleted": deleted}
+
+    def _batches_in_state(self, state: ArticleState) -> Iterator[list[str]]:
+        ids = self.store.ids_in_state(state)
+        for b in range(0, len(ids), INDEX_BATCH):
+            yield ids[b : b + INDEX_BATCH]
+
+    def _still_in_state(self, ids: list[str], state: ArticleState) -> list[str]:
+        """Those of ``ids`` still in ``state`` now that their locks are held: another process sharing the store
+        may have finished them meanwhile (it was mid-ingest, or repairing too)."""
+        hashes = self.store.hashes(ids)
+        return [i for i in ids if i in hashes and hashes[i][1] == state]
+
+    def _finish_deleting(self, part: list[str]) -> int:
+        if part:
+            self.index.delete_articles(part)
+            with self.store.transaction() as con:
+                for aid in part:
+                    self.store.delete(con, aid)
+        return len(part)
+
+    def _finish_indexing(self, part: list[str]) -> int:
+        """Re-embed articles left ``indexing`` from their stored chunks, then mark them ``ready``."""
+        if part:
+            arts = self.store.bodies(part)
+            chunks: dict[str, list[Chunk]] = {aid: [] for aid in part}
+            for c, _ in self.store.chunks_of(part):
+                chunks[c.article_id].append(c)
+            self._embed_and_upsert(list(arts.values()), chunks)
+            with self.store.transaction() as con:
+                self.store.set_state(con, part, "ready")
+        return len(part)
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild chunks, BM25 rows and vectors from the stored articles (new chunking or embedder)."""
@@ -316,6 +339,24 @@ class NewsQA:
 
     def stats(self) -> dict[str, int]:
         return {"articles": self.store.count(), "chunks": self.store.chunk_count(), "vectors": self.index.count()}
+
+    def readiness(self) -> dict[str, Any]:
+        """What ``/readyz`` reports: each dependency checked on its own (the article database with its schema
+        version, then the vector index). Raises :class:`StoreUnavailable` naming each one that does not answer."""
+        out: dict[str, Any] = {"database": self.store.backend, "vector_index": f"chroma-{self.settings.chroma_mode}"}
+        down: list[str] = []
+        try:
+            out.update(schema_version=self.store.schema_version(), articles=self.store.count())
+            out["chunks"] = self.store.chunk_count()
+        except Exception as exc:  # a probe: any failure means "not ready", named by its cause's class
+            down.append(f"the {self.store.backend} article store ({type(exc.__cause__ or exc).__name__})")
+        try:
+            out["vectors"] = self.index.count()
+        except Exception as exc:
+            down.append(f"the Chroma {self.settings.chroma_mode} vector index ({type(exc).__name__})")
+        if down:
+            raise StoreUnavailable(f"{' and '.join(down)} not answering")
+        return out
 
     # --- answers and briefings ------------------------------------------------------------------------
     @property

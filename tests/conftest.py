@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from qa.config import Settings
 from qa.service import NewsQA
 from tests.paths import DEMO_ARTICLES
+from tests.servers import PostgresServer, postgres_missing
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +21,26 @@ def demo_service(tmp_path_factory: pytest.TempPathFactory) -> NewsQA:
     service = NewsQA(Settings(data_dir=tmp_path_factory.mktemp("api-demo")))
     service.ingest_paths([DEMO_ARTICLES])
     return service
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL for the session (tests take their own database from it: ``postgres_url``).
+    Skipped with the reason where the binaries are missing, except where QA_REQUIRE_POSTGRES=1 (CI)."""
+    missing = postgres_missing()
+    if missing:
+        if os.environ.get("QA_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"QA_REQUIRE_POSTGRES=1 but {missing}")
+        pytest.skip(missing)
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new, empty database for this test."""
+    return postgres_server.create_database(f"t_{uuid.uuid4().hex[:16]}")
 
 
 @pytest.fixture

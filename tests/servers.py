@@ -71,6 +71,10 @@ def chroma_server(path: Path) -> Iterator[int]:
         log.close()
 
 
+# The process behind each running qa_server's base URL (crash tests kill one).
+SERVER_PROCESSES: dict[str, subprocess.Popen[bytes]] = {}
+
+
 def qa_command() -> list[str]:
     """The installed ``qa`` console script next to this interpreter (``python -m qa.cli`` without it)."""
     script = Path(sys.executable).parent / "qa"
@@ -106,6 +110,7 @@ def qa_server(
     ]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**clean, **(env or {})}, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PROCESSES[base] = proc
     try:
         try:
             wait_http(f"{base}/healthz", timeout=timeout, proc=proc)
@@ -113,5 +118,98 @@ def qa_server(
             raise RuntimeError(f"{exc}\n--- qa serve log ---\n{log_path.read_text(errors='replace')[-4000:]}") from exc
         yield base
     finally:
+        SERVER_PROCESSES.pop(base, None)
         stop(proc)
         log.close()
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------------------------
+POSTGRES_BINARIES = ("initdb", "pg_ctl")
+POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+POSTGRES_USER = "postgres"  # initdb refuses root: the server runs as this system user (runuser -u postgres)
+
+
+def postgres_bin_dir() -> Path | None:
+    """The newest PostgreSQL ``bin`` folder holding initdb and pg_ctl (Debian's layout), or None."""
+    candidates = sorted(Path("/").glob(POSTGRES_BIN_GLOB.lstrip("/")), key=lambda p: int(p.parent.name), reverse=True)
+    for folder in candidates:
+        if all((folder / name).exists() for name in POSTGRES_BINARIES):
+            return folder
+    return None
+
+
+def postgres_missing() -> str | None:
+    """Why a throwaway PostgreSQL can't be started here, or None when it can."""
+    if postgres_bin_dir() is None:
+        return f"PostgreSQL binaries {', '.join(POSTGRES_BINARIES)} not found under {POSTGRES_BIN_GLOB}"
+    if shutil.which("runuser") is None:
+        return "runuser (util-linux) not found: initdb must run as an unprivileged user"
+    try:
+        import pwd
+
+        pwd.getpwnam(POSTGRES_USER)
+    except KeyError:
+        return f"no {POSTGRES_USER!r} system user to run initdb/pg_ctl as"
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        return "psycopg / psycopg_pool are not installed (the postgres extra)"
+    return None
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster in a temp dir, on a free loopback port, run as the postgres user.
+
+    ``stop()``/``start()`` take the server down and bring it back on the same port and data (outage tests)."""
+
+    def __init__(self) -> None:
+        import pwd
+        import tempfile
+
+        bin_dir = postgres_bin_dir()
+        assert bin_dir is not None, postgres_missing()
+        self.bin = bin_dir
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="qa-pg-"))
+        user = pwd.getpwnam(POSTGRES_USER)
+        os.chown(self.dir, user.pw_uid, user.pw_gid)
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+        self._as_postgres(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", POSTGRES_USER, "--auth=trust",
+            "--encoding=UTF8", "--locale=C", "--no-sync",
+        )  # fmt: skip
+        self.start()
+
+    def _as_postgres(self, *cmd: str) -> None:
+        done = subprocess.run(
+            ["runuser", "-u", POSTGRES_USER, "--", *cmd], capture_output=True, text=True, timeout=120, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd[:2])} failed ({done.returncode}): {done.stdout}{done.stderr}")
+
+    def start(self) -> None:
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off -c max_connections=200"
+        self._as_postgres(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{POSTGRES_USER}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its URL."""
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as con:
+            con.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def close(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)

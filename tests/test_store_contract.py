@@ -21,19 +21,25 @@ from qa.models import Article, ArticleIn, Filters
 from qa.store import ArticleStore, SQLiteStore
 from qa.store.migrations import latest, migrations
 
-StoreFactory = Callable[[Path], ArticleStore[Any]]
+StoreFactory = Callable[[pytest.FixtureRequest, Path], ArticleStore[Any]]
 
 
-def _sqlite(tmp_path: Path) -> ArticleStore[Any]:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> ArticleStore[Any]:
     return SQLiteStore(tmp_path / "articles.sqlite3")
 
 
-BACKENDS: dict[str, StoreFactory] = {"sqlite": _sqlite}
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> ArticleStore[Any]:
+    from qa.store.postgres import PostgresStore
+
+    return PostgresStore(request.getfixturevalue("postgres_url"))
+
+
+BACKENDS: dict[str, StoreFactory] = {"sqlite": _sqlite, "postgresql": _postgres}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ArticleStore[Any]]:
-    opened = BACKENDS[request.param](tmp_path)
+    opened = BACKENDS[request.param](request, tmp_path)
     yield opened
     opened.close()
 
@@ -278,7 +284,7 @@ def test_schema_is_at_the_latest_migration(store: ArticleStore[Any]) -> None:
 
 
 def test_migrations_are_numbered_without_gaps() -> None:
-    for backend in ("sqlite",):
+    for backend in BACKENDS:
         found = migrations(backend)
         assert [m.version for m in found] == list(range(1, len(found) + 1))
 

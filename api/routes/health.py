@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import NotReady, get_service, problems
 from api.schemas import Health, Ready
+from qa.errors import StoreUnavailable
 
 router = APIRouter(tags=["health"])
 
@@ -20,7 +21,8 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Ready, summary="Store and models loaded", responses=problems(503))
 async def readyz(request: Request) -> Ready:
-    """Ready when the service is loaded and its article store and vector index answer (a Chroma server too)."""
+    """Ready when the service is loaded and its article store (SQLite or PostgreSQL, with its schema version) and
+    vector index (embedded Chroma or a Chroma server) answer; 503 naming the dependency that does not."""
     svc = get_service(request)
     # Probes get their own thread limiter so a pool busy with answers can't stall them (one per app: a
     # limiter belongs to the event loop that first used it).
@@ -29,10 +31,10 @@ async def readyz(request: Request) -> Ready:
         limiter = request.app.state.probe_limiter = anyio.CapacityLimiter(2)
     try:
         with anyio.fail_after(PROBE_TIMEOUT_S):
-            counts = await anyio.to_thread.run_sync(svc.stats, limiter=limiter, abandon_on_cancel=True)
+            found = await anyio.to_thread.run_sync(svc.readiness, limiter=limiter, abandon_on_cancel=True)
     except TimeoutError:
         raise NotReady(f"the store or vector index did not answer within {PROBE_TIMEOUT_S:.0f} s") from None
-    except Exception as exc:
-        # e.g. the Chroma server is down: not ready, and the reason's class (not its text) is enough here.
-        raise NotReady(f"the store or vector index is unavailable ({type(exc).__name__})") from None
-    return Ready(**counts)
+    except StoreUnavailable as exc:
+        # e.g. the Chroma server or PostgreSQL is down: the detail names which (by the cause's class, not its text).
+        raise NotReady(exc.detail) from None
+    return Ready(**found)

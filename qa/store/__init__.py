@@ -27,8 +27,25 @@ def _open_sqlite(url: str, settings: Settings) -> ArticleStore[Any]:
     return SQLiteStore(Path(path).expanduser())
 
 
+def _open_postgres(url: str, settings: Settings) -> ArticleStore[Any]:
+    """``postgresql://user:pass@host:port/db`` (libpq's URL, ``postgres://`` too); psycopg is the ``postgres`` extra."""
+    try:
+        from qa.store.postgres import PostgresStore
+    except ImportError as exc:
+        raise ConfigError(
+            f"QA_DATABASE_URL is a PostgreSQL URL but psycopg is not installed ({exc}): pip install 'newsqa[postgres]'"
+        ) from exc
+    return PostgresStore(
+        url.replace("postgresql+psycopg://", "postgresql://", 1),
+        settings.database_pool_size,
+        settings.database_timeout_s,
+    )
+
+
 BACKENDS: dict[str, Callable[[str, Settings], ArticleStore[Any]]] = {
     "sqlite": _open_sqlite,
+    "postgresql": _open_postgres,
+    "postgres": _open_postgres,
 }
 
 

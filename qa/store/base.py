@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -85,6 +85,13 @@ class ArticleStore(ABC, Generic[Tx]):
     @abstractmethod
     def delete(self, tx: Tx, article_id: str) -> None:
         """Remove an article with its chunks and lexical entries; an unknown id is a no-op."""
+
+    @contextmanager
+    def article_locks(self, ids: Sequence[str]) -> Iterator[None]:
+        """While the block runs, no other process ingests, repairs or deletes these articles through a store that
+        takes the same locks (take all of one operation's ids in one call). The default takes none: an embedded
+        store has one writing process, whose own lock (:class:`qa.service.NewsQA`) already serialises writers."""
+        yield
 
     @abstractmethod
     def snapshot(self) -> AbstractContextManager[None]:

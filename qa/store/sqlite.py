@@ -18,7 +18,7 @@ from pathlib import Path
 from qa.models import Article, ArticleState, Chunk, Filters
 from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
 from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
-from qa.store.migrations import migrations
+from qa.store.migrations import pending
 
 # The FTS5 tokenizer of chunks_fts (migration 0001); query terms are stemmed with the same one.
 TOKENIZER = "'porter unicode61 remove_diacritics 2'"
@@ -113,12 +113,11 @@ class SQLiteStore(ArticleStore[sqlite3.Connection]):
         several processes open one file at once: the version is read and advanced under the write lock."""
         with self.transaction() as con:
             version = con.execute("PRAGMA user_version").fetchone()[0]
-            for m in migrations("sqlite"):
-                if m.version > version:
-                    for statement in _statements(m.sql):
-                        con.execute(statement)
-                    con.execute(f"PRAGMA user_version = {m.version:d}")
-                    version = m.version
+            for m in pending("sqlite", version):
+                for statement in _statements(m.sql):
+                    con.execute(statement)
+                con.execute(f"PRAGMA user_version = {m.version:d}")
+                version = m.version
         return version
 
     def schema_version(self) -> int:

@@ -36,5 +36,11 @@ def migrations(backend: str) -> list[Migration]:
     return found
 
 
+def pending(backend: str, version: int) -> list[Migration]:
+    """The backend's migrations above ``version``, in order: what a store at that version still has to apply
+    (each backend runs them in its own transaction and records the version its own way)."""
+    return [m for m in migrations(backend) if m.version > version]
+
+
 def latest(backend: str) -> int:
     return len(migrations(backend))

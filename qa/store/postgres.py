@@ -1,0 +1,368 @@
+"""The scale-out article store: PostgreSQL through psycopg 3 and a connection pool (``QA_DATABASE_URL=postgresql://…``).
+
+Implements :class:`qa.store.base.ArticleStore` (read that for the guarantees). Article rows, chunk rows and each
+chunk's ``tsvector`` change in one transaction; lexical search is a GIN-indexed ``@@`` match ranked in SQL.
+
+Any number of processes may share one database. Writers of the same article are kept apart by advisory locks
+(:meth:`PostgresStore.article_locks`, held across the whole ingest or delete, Chroma step included); a lock taken
+by a process that dies is released by PostgreSQL with its connection. A database that is down or unreachable is a
+:class:`qa.errors.StoreUnavailable` (a 503), never a crash: the pool checks each connection it hands out and
+reconnects on its own, so requests recover when the database is back, without a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import psycopg_pool
+
+from qa.errors import StoreUnavailable
+from qa.models import Article, ArticleState, Chunk, Filters
+from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
+from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
+from qa.store.migrations import pending
+
+# The text search configuration of chunk vectors and queries (Snowball English stemmer, English stop words).
+TS_CONFIG = "english"
+# ts_rank_cd's weights for D, C, B, A: chunk text is A, the title B, so a title match counts for half a body match
+# (as in the SQLite store's BM25 weights).
+RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
+# ts_rank_cd normalisation 1 divides by 1 + log(document length): a long chunk does not win by length alone.
+RANK_NORMALIZATION = 1
+
+# Advisory-lock key of the migration runner (any constant no article key is likely to equal).
+_MIGRATION_LOCK = 0x6E657773716100
+
+_ARTICLE_COLUMNS = "id, title, body, published_at, source, url, authors, content_hash, state, n_chunks, ingested_at"
+
+# Connection errors: the server is down, restarting, unreachable, or the pool has no connection to give.
+_UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout)
+
+
+def _row_to_article(row: tuple[Any, ...], with_body: bool = True) -> Article:
+    return Article(
+        id=row[0],
+        title=row[1],
+        body=row[2] if with_body else "",
+        published_at=row[3],
+        source=row[4],
+        url=row[5],
+        authors=list(row[6]),
+        content_hash=row[7],
+        state=row[8],
+        n_chunks=row[9],
+        ingested_at=row[10],
+    )
+
+
+def lock_key(article_id: str) -> int:
+    """The advisory-lock key of an article id: a signed 64-bit hash, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def unavailable_as_503() -> Iterator[None]:
+    """Connection failures become :class:`StoreUnavailable`; SQL errors stay what they are (bugs, not outages)."""
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailable(f"the article database is unavailable ({type(exc).__name__})") from exc
+
+
+class PostgresStore(ArticleStore[psycopg.Connection[Any]]):
+    """PostgreSQL with a connection pool. Safe to share between threads and between processes."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, pool_size: int = 10, timeout_s: float = 3.0) -> None:
+        self._local = threading.local()
+        self._df_cache: dict[str, int] = {}  # lexeme -> chunks containing it (see _selective)
+        self.pool = psycopg_pool.ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            timeout=timeout_s,
+            # Autocommit: a read outside a transaction or snapshot holds no transaction open.
+            kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout_s))},
+            # Every connection is checked as it is handed out: one broken by a database restart is replaced.
+            check=psycopg_pool.ConnectionPool.check_connection,
+            reconnect_timeout=0,  # keep trying to reconnect for as long as the database is away
+            open=False,
+            name="qa-store",
+        )
+        with unavailable_as_503():
+            self.pool.open(wait=True, timeout=timeout_s)
+            self.migrate()
+
+    # --- connections ----------------------------------------------------------------------------------
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """This thread's snapshot connection if one is open, else one from the pool for the block."""
+        pinned = getattr(self._local, "snapshot", None)
+        if pinned is not None:
+            yield pinned
+            return
+        with unavailable_as_503(), self.pool.connection() as con:
+            yield con
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._connection() as con, unavailable_as_503():
+            return con.execute(sql, args).fetchall()
+
+    def _one(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        rows = self._rows(sql, args)
+        return rows[0][0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        with unavailable_as_503(), self.pool.connection() as con, con.transaction():
+            yield con
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One connection in a REPEATABLE READ, read-only transaction: every read in the block sees the database
+        as of its first query. Nested blocks join the outer one."""
+        if getattr(self._local, "snapshot", None) is not None:
+            yield
+            return
+        with unavailable_as_503(), self.pool.connection() as con:
+            con.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._local.snapshot = con
+            try:
+                yield
+            finally:
+                self._local.snapshot = None
+                if not con.closed:
+                    con.execute("COMMIT")
+
+    @contextmanager
+    def article_locks(self, ids: Sequence[str]) -> Iterator[None]:
+        """Transaction-scoped advisory locks on the ids' keys, held by one connection for the whole block and taken
+        in key order (two processes locking overlapping sets can't deadlock). A process that dies mid-block
+        loses its connection, and PostgreSQL releases its locks."""
+        keys = sorted({lock_key(i) for i in ids})
+        if not keys:
+            yield
+            return
+        with unavailable_as_503(), self.pool.connection() as con, con.transaction():
+            for key in keys:
+                con.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            yield
+
+    def migrate(self) -> int:
+        """Apply pending migrations, each with its version row in the same transaction. Processes starting at
+        once queue on one advisory lock, so each migration runs once."""
+        with self.transaction() as con:
+            con.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
+            version = con.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]  # type: ignore[index]
+            for m in pending("postgresql", version):
+                con.execute(m.sql.encode())  # several statements, no parameters: one simple query
+                con.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (m.version, m.name))
+                version = m.version
+        return version
+
+    def schema_version(self) -> int:
+        return int(self._one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+    def close(self) -> None:
+        self.pool.close()
+
+    # --- writes ---------------------------------------------------------------------------------------
+    def put(self, tx: psycopg.Connection[Any], article: Article, chunks: list[Chunk]) -> None:
+        tx.execute("DELETE FROM chunks WHERE article_id = %s", (article.id,))
+        tx.execute(
+            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'indexing',%s,%s) "
+            "ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, "
+            "published_at = EXCLUDED.published_at, source = EXCLUDED.source, url = EXCLUDED.url, "
+            "authors = EXCLUDED.authors, content_hash = EXCLUDED.content_hash, state = EXCLUDED.state, "
+            "n_chunks = EXCLUDED.n_chunks, ingested_at = EXCLUDED.ingested_at",
+            (
+                article.id,
+                article.title,
+                article.body,
+                article.published_at,
+                article.source,
+                article.url,
+                list(article.authors),
+                article.content_hash,
+                len(chunks),
+                article.ingested_at or dt.datetime.now(dt.UTC),
+            ),
+        )
+        # Each chunk's words come from the article row just written: what is indexed is exactly the stored text.
+        tx.execute(
+            'INSERT INTO chunks (article_id, chunk_index, start, "end", tsv) '
+            f"SELECT a.id, c.i, c.s, c.e, setweight(to_tsvector('{TS_CONFIG}', a.title), 'B') || "
+            f"setweight(to_tsvector('{TS_CONFIG}', substr(a.body, c.s + 1, c.e - c.s)), 'A') "
+            "FROM articles a, unnest(%s::int[], %s::int[], %s::int[]) AS c(i, s, e) WHERE a.id = %s",
+            (
+                [c.chunk_index for c in chunks],
+                [c.start for c in chunks],
+                [c.end for c in chunks],
+                article.id,
+            ),
+        )
+
+    def set_state(self, tx: psycopg.Connection[Any], ids: Sequence[str], state: ArticleState) -> None:
+        tx.execute("UPDATE articles SET state = %s WHERE id = ANY(%s)", (state, list(ids)))
+
+    def delete(self, tx: psycopg.Connection[Any], article_id: str) -> None:
+        tx.execute("DELETE FROM chunks WHERE article_id = %s", (article_id,))
+        tx.execute("DELETE FROM articles WHERE id = %s", (article_id,))
+
+    # --- articles -------------------------------------------------------------------------------------
+    def get(self, article_id: str, with_body: bool = True) -> Article | None:
+        rows = self._rows(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,))
+        return _row_to_article(rows[0], with_body) if rows else None
+
+    def id_for_url(self, url: str) -> str | None:
+        return self._one(
+            "SELECT id FROM articles WHERE url = %s AND state != 'deleting' ORDER BY ingested_at DESC, id LIMIT 1",
+            (url,),
+        )
+
+    def hashes(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        rows = self._rows("SELECT id, content_hash, state FROM articles WHERE id = ANY(%s)", (list(ids),))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def meta(self, ids: Sequence[str]) -> dict[str, ArticleMeta]:
+        rows = self._rows("SELECT id, state, published_at, source FROM articles WHERE id = ANY(%s)", (list(ids),))
+        return {r[0]: ArticleMeta(r[1], r[2], r[3]) for r in rows}
+
+    def bodies(self, ids: Sequence[str]) -> dict[str, Article]:
+        rows = self._rows(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ANY(%s)", (list(ids),))
+        return {r[0]: _row_to_article(r) for r in rows}
+
+    def list(
+        self,
+        filters: Filters | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        with_body: bool = False,
+        states: tuple[ArticleState, ...] = ("ready",),
+    ) -> list[Article]:
+        where, args = self._where(filters, states)
+        columns = _ARTICLE_COLUMNS if with_body else _ARTICLE_COLUMNS.replace("body", "'' AS body")
+        sql = (
+            f"SELECT {columns} FROM articles a WHERE {where} "
+            "ORDER BY published_at IS NULL, published_at DESC, id LIMIT %s OFFSET %s"
+        )
+        return [_row_to_article(r, with_body) for r in self._rows(sql, [*args, limit, offset])]
+
+    def count(self, filters: Filters | None = None, states: tuple[ArticleState, ...] = ("ready",)) -> int:
+        where, args = self._where(filters, states)
+        return int(self._one(f"SELECT COUNT(*) FROM articles a WHERE {where}", args))
+
+    def ids_in_state(self, state: ArticleState) -> list[str]:
+        return [r[0] for r in self._rows("SELECT id FROM articles WHERE state = %s ORDER BY id", (state,))]
+
+    @staticmethod
+    def _where(filters: Filters | None, states: tuple[ArticleState, ...]) -> tuple[str, list[Any]]:
+        clauses = ["a.state = ANY(%s)"]
+        args: list[Any] = [list(states)]
+        if filters is not None:
+            if filters.source:
+                clauses.append("a.source = %s")
+                args.append(filters.source)
+            if filters.since:
+                clauses.append("a.published_at >= %s")
+                args.append(filters.since)
+            if filters.until:
+                clauses.append("a.published_at <= %s")
+                args.append(filters.until)
+            if filters.article_ids is not None:
+                clauses.append("a.id = ANY(%s)")
+                args.append(list(filters.article_ids))
+        return " AND ".join(clauses), args
+
+    # --- chunks ---------------------------------------------------------------------------------------
+    def chunks_of(self, article_ids: Sequence[str]) -> list[tuple[Chunk, Article]]:
+        with self.snapshot():  # the bodies and the offsets from one version
+            arts = self.bodies(article_ids)
+            rows = self._rows(
+                'SELECT article_id, chunk_index, start, "end" FROM chunks WHERE article_id = ANY(%s) '
+                "ORDER BY article_id, chunk_index",
+                (list(article_ids),),
+            )
+        return [
+            (
+                Chunk(article_id=r[0], chunk_index=r[1], start=r[2], end=r[3], text=arts[r[0]].body[r[2] : r[3]]),
+                arts[r[0]],
+            )
+            for r in rows
+        ]
+
+    def chunk_count(self) -> int:
+        return int(
+            self._one("SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.state = 'ready'")
+        )
+
+    def spans(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
+        if not keys:
+            return {}
+        rows = self._rows(
+            'SELECT c.article_id, c.chunk_index, c.start, c."end" FROM chunks c '
+            "JOIN unnest(%s::text[], %s::int[]) AS k(a, i) ON c.article_id = k.a AND c.chunk_index = k.i",
+            ([k[0] for k in keys], [k[1] for k in keys]),
+        )
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self._rows("SELECT article_id || ':' || chunk_index FROM chunks")}
+
+    # --- lexical search -------------------------------------------------------------------------------
+    def _selective(self, terms: list[str]) -> list[str]:
+        """Drop very common terms (see COMMON_TERM_SHARE), as the SQLite store does. Document frequencies come
+        from the GIN index, per stemmed lexeme, cached per process: a slightly stale count only shifts which
+        common words are left out."""
+        if len(terms) <= KEEP_RAREST:
+            return terms
+        total = int(self._one("SELECT COUNT(*) FROM chunks"))
+        if total < PRUNE_FROM_CHUNKS:
+            return terms
+        lexemes = self._rows(f"SELECT t, to_tsvector('{TS_CONFIG}', t)::text FROM unnest(%s::text[]) AS t", (terms,))
+        df: dict[str, int] = {}
+        for term, vector in lexemes:
+            if vector not in self._df_cache:
+                self._df_cache[vector] = int(
+                    self._one(f"SELECT COUNT(*) FROM chunks WHERE tsv @@ plainto_tsquery('{TS_CONFIG}', %s)", (term,))
+                )
+            df[term] = self._df_cache[vector]
+        rarest = sorted(df, key=df.__getitem__)[:KEEP_RAREST]
+        return [t for t in terms if t in rarest or df.get(t, 0) <= COMMON_TERM_SHARE * total]
+
+    def bm25(self, question: str, n: int, filters: Filters | None = None) -> list[tuple[str, int, float]]:
+        """Top ``n`` ready chunks matching any of the question's terms, ranked by ``ts_rank_cd`` (cover density,
+        title matches weighed half). Terms go in as bound parameters, one ``plainto_tsquery`` each, OR-ed: no
+        query syntax can be injected."""
+        terms = self._selective(query_terms(question))
+        if not terms:
+            return []
+        where, args = self._where(filters, ("ready",))
+        query = " || ".join([f"plainto_tsquery('{TS_CONFIG}', %s)"] * len(terms))
+        sql = (
+            f"WITH q AS (SELECT {query} AS query) "
+            f"SELECT c.article_id, c.chunk_index, ts_rank_cd('{RANK_WEIGHTS}', c.tsv, q.query, {RANK_NORMALIZATION}) AS score "
+            "FROM q, chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.tsv @@ q.query AND {where} ORDER BY score DESC, c.article_id, c.chunk_index LIMIT %s"
+        )
+        return [(r[0], r[1], float(r[2])) for r in self._rows(sql, [*terms, *args, n])]
+
+    # --- inspection -----------------------------------------------------------------------------------
+    def audit(self) -> StoreAudit:
+        row = self._rows(
+            "SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM articles WHERE state != 'ready'), "
+            "(SELECT COUNT(*) FROM chunks), (SELECT COUNT(*) FROM chunks WHERE tsv IS NOT NULL), "
+            "(SELECT COALESCE(SUM(n_chunks), 0) FROM articles)"
+        )[0]
+        return StoreAudit(*(int(v) for v in row))
