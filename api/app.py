@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from api.deps import llm_enabled, problems, require_api_key
 from api.errors import PROBLEM_JSON, install_error_handlers, is_openai_route
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import articles, ask, briefings, chat, docs, health, search, web
+from api.routes import articles, ask, briefings, chat, docs, feeds, health, search, web
 from qa.config import Settings
 from qa.service import NewsQA
 
@@ -37,7 +37,8 @@ and `request_id` (also sent as the `X-Request-ID` header):
 |---|---|
 | 400 | malformed JSON, unreadable body, JSON nested too deeply |
 | 401 | missing or wrong API key (with `WWW-Authenticate: Bearer`) |
-| 404 | unknown article id or route |
+| 404 | unknown article or feed id, or route |
+| 409 | a feed URL already followed; a poll of the feed already running |
 | 405 | method not allowed on a route |
 | 408 | a request's headers or body stopped arriving (`QA_REQUEST_READ_TIMEOUT_S`) or took too long (`QA_REQUEST_DEADLINE_S`); the connection is closed |
 | 413 | over a size limit: body or file `QA_MAX_UPLOAD_BYTES`, article `QA_MAX_ARTICLE_CHARS`, batch `QA_MAX_BATCH_ARTICLES` |
@@ -66,6 +67,16 @@ def _app_version() -> str:
         return "0.0.0"
 
 
+def start_poller(service: NewsQA) -> Any:
+    """The background feed poller (QA_FEEDS_POLL=true), started with the app and stopped with it."""
+    from qa.feeds import BackgroundPoller
+
+    poller = BackgroundPoller(service.feeds, service.settings.feeds_poll_tick_s)
+    poller.start()
+    log.info("polling feeds in the background every %ss", service.settings.feeds_poll_tick_s)
+    return poller
+
+
 def create_app(settings: Settings | None = None, service: NewsQA | None = None) -> FastAPI:
     """The API over ``service``, or over a :class:`NewsQA` built from ``settings`` at start-up.
 
@@ -79,10 +90,13 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
             # Loading models and opening the store is blocking work: keep it off the event loop.
             log.info("loading the store and models")
             app.state.service = await anyio.to_thread.run_sync(NewsQA, settings)
+        poller = start_poller(app.state.service) if settings.feeds_poll else None
         log.info("ready")
         try:
             yield
         finally:
+            if poller is not None:
+                await anyio.to_thread.run_sync(poller.stop)
             if owned:
                 app.state.service.close()
                 app.state.service = None
@@ -103,7 +117,7 @@ def create_app(settings: Settings | None = None, service: NewsQA | None = None) 
     app.state.service = service
 
     secured = [Depends(require_api_key)] if settings.api_keys else []
-    for router in (articles.router, ask.router, briefings.router, search.router, chat.router):
+    for router in (articles.router, ask.router, briefings.router, search.router, feeds.router, chat.router):
         app.include_router(router, dependencies=secured, responses=problems(401) if secured else None)
     app.include_router(health.router)
     app.include_router(docs.router)
@@ -142,6 +156,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
             {"name": "questions"},
             {"name": "briefings"},
             {"name": "search"},
+            {"name": "feeds"},
             {"name": "chat", "description": 'OpenAI-compatible: errors use OpenAI\'s `{"error": {...}}` shape.'},
         ],
     )

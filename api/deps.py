@@ -102,7 +102,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {
         400: "Malformed JSON or unreadable body",
         401: "Missing or invalid API key",
-        404: "Unknown article id",
+        404: "Unknown article or feed id",
+        409: "Conflict: the feed is already followed, or a poll of it is already running",
         413: "Over a size limit (request body or file, article length, batch size)",
         415: "Unsupported file type or binary data",
         422: "Invalid request: missing, blank or malformed fields, question over its limit (field errors listed), "

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from qa.models import Article, ArticleIn, Filters, IngestItem, reject_lone_surrogates
+from qa.models import Article, ArticleIn, Feed, Filters, IngestItem, reject_lone_surrogates
 
 EXAMPLE_ARTICLE = {
     "id": "harbor-ledger-2025-03-04-barrier-vote",
@@ -45,6 +45,27 @@ def _iso_day(value: Any) -> Any:
 
 
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]
+
+
+def _iso_moment(value: Any) -> Any:
+    # As for days: an ISO 8601 text only (no Unix times); a time without an offset is UTC.
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        if not isinstance(value, str) or not re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?", value
+        ):
+            raise ValueError("expected a time as YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]")
+        try:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"not a valid time ({exc})") from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+Moment = Annotated[dt.datetime, BeforeValidator(_iso_moment)]
+# Feed ids as qa.feeds.feed_id_for makes them.
+FEED_ID = r"^f[0-9a-f]{11}$"
 
 
 class ApiModel(BaseModel):
@@ -263,25 +284,58 @@ class BriefingRequest(ApiModel):
     )
     since: Day | None = None
     until: Day | None = None
+    new_since: Moment | None = Field(
+        None,
+        description="What's new: articles first seen at or after this time (ISO 8601; UTC unless it has an "
+        "offset), one per story, the stories carried by most outlets first.",
+    )
+    feed_id: str | None = Field(None, pattern=FEED_ID, description="What's new from this feed only.")
     generator: GeneratorName | None = None
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"topic": "Port Calder tidal barrier", "since": "2025-03-01"}],
+            "examples": [
+                {"topic": "Port Calder tidal barrier", "since": "2025-03-01"},
+                {"new_since": "2025-05-01T08:00:00Z"},
+            ],
             # The same rule as _ids_or_topic, so generated clients and fuzzers know it.
             "anyOf": [
                 {"required": ["article_ids"], "properties": {"article_ids": {"type": "array"}}},
                 {"required": ["topic"], "properties": {"topic": {"type": "string"}}},
+                {"required": ["new_since"], "properties": {"new_since": {"type": "string"}}},
+                {"required": ["feed_id"], "properties": {"feed_id": {"type": "string"}}},
             ],
         },
     )
 
     @model_validator(mode="after")
     def _ids_or_topic(self) -> BriefingRequest:
-        if not self.article_ids and self.topic is None:
-            raise ValueError("give article_ids or a topic")
+        if not self.article_ids and self.topic is None and self.new_since is None and self.feed_id is None:
+            raise ValueError("give article_ids or a topic, or new_since and/or feed_id for what is new")
         return self
+
+
+# --- feeds ------------------------------------------------------------------------------------------------------
+class FeedCreate(ApiModel):
+    """A feed to follow (nothing is fetched until it is polled)."""
+
+    url: str = Field(..., min_length=1, max_length=2048, description="The feed's http(s) URL (RSS or Atom).")
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=NOT_BLANK, description="The outlet's name.")
+    interval: str | None = Field(
+        None,
+        max_length=20,
+        description="Time between background polls: 15m, 2h, 1d (1 minute to 7 days).",
+        examples=["15m"],
+    )
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"url": "https://example.com/news/rss.xml", "interval": "15m"}]}
+    )
+
+
+class FeedList(BaseModel):
+    items: list[Feed]
 
 
 # --- errors and health ----------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from qa.injection import overlaps_injection
 from qa.models import Answer, AnswerSentence, Article, Citation, Filters
 from qa.retrieval import HybridRetriever
 from qa.store import ArticleStore
+from qa.stories import fold_citations
 from qa.text import sentence_spans
 
 if TYPE_CHECKING:
@@ -200,8 +201,13 @@ class AnswerEngine:
         turn.sentences = [_without_injected_quotes(s, articles) for s in turn.sentences]
         draft, kept = turn.draft, [s for s in turn.sentences if s.supported]
         text = " ".join(([draft.preface] if draft.preface else []) + [s.text for s in kept])
-        citations = dedupe(c for s in kept for c in s.citations)
         check_citations([c for s in turn.sentences for c in s.citations], articles)
+        # Near-duplicates (one wire story from several outlets) are cited once, with how many outlets carried it.
+        turn.sentences = [
+            s.model_copy(update={"citations": fold_citations(self.store, s.citations)}) for s in turn.sentences
+        ]
+        kept = [s for s in turn.sentences if s.supported]
+        citations = fold_citations(self.store, dedupe(c for s in kept for c in s.citations))
         short = draft.short_answer
         if draft.short_answer_span is not None:
             aid, a, b = draft.short_answer_span
@@ -257,6 +263,7 @@ class AnswerEngine:
 
         def release(d: DraftSentence) -> Iterator[dict[str, Any]]:
             s = self.verify_sentences([self.cite_sentence(d, turn.sources)], turn.sources)[0]
+            s = s.model_copy(update={"citations": fold_citations(self.store, s.citations)})
             if s.supported:
                 gap = " " if any(v.supported for v in verified) else ""
                 yield {"event": "delta", "data": {"text": gap + s.text}, "sentence": s}

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import SecretStr
+from rich.markup import escape
 from rich.table import Table
 
 from eval.cli import eval_app
@@ -17,6 +18,7 @@ from qa import exit_codes
 from qa.config import Settings
 from qa.errors import QAError
 from qa.exit_codes import ExitCode
+from qa.feeds_cli import feeds_app
 from qa.models import Filters
 from qa.terminal import console, error, fail, out, progress_bar
 
@@ -28,6 +30,7 @@ app = typer.Typer(
 articles_app = typer.Typer(help="List, show and delete stored articles.", no_args_is_help=True)
 app.add_typer(articles_app, name="articles")
 app.add_typer(eval_app, name="eval")
+app.add_typer(feeds_app, name="feeds")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: $QA_DATA_DIR or ./data).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -320,16 +323,40 @@ def brief(
         list[str] | None, typer.Option("--article", metavar="ID", help="Article id (repeatable).")
     ] = None,
     topic: Annotated[str | None, typer.Option(help="Topic to find articles for.")] = None,
-    since: Since = None,
-    until: Until = None,
+    new_since: Annotated[
+        str | None,
+        typer.Option(
+            "--new-since",
+            metavar="WHEN",
+            help="What's new: articles first seen since then (2025-05-01T08:00 UTC, yesterday, '6 hours ago').",
+        ),
+    ] = None,
+    feed: Annotated[str | None, typer.Option("--feed", metavar="ID", help="What's new from this feed.")] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="DAY", help="Published on or after (YYYY-MM-DD, yesterday, 'N days ago').")
+    ] = None,
+    until: Annotated[str | None, typer.Option(metavar="DAY", help="Published on or before this day.")] = None,
+    today: Annotated[
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="Resolve relative dates against this day (default now).")
+    ] = None,
     llm: Annotated[bool, typer.Option("--llm", help="Use the configured OpenAI-compatible LLM.")] = False,
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """A title and 3–8 cited bullets over the given articles or a topic."""
-    if not article and not topic:
-        error("give --article ID (repeatable) or --topic TEXT", ExitCode.USAGE)
-    window = parse_day(since, "--since"), parse_day(until, "--until")
+    """A title and 3–8 cited bullets over the given articles, a topic, or what is new (--new-since, --feed):
+    one bullet source per story, the stories carried by most outlets first."""
+    from qa.when import resolve_day, resolve_moment
+
+    if not article and not topic and new_since is None and feed is None:
+        error("give --article ID (repeatable), --topic TEXT, --new-since WHEN or --feed ID", ExitCode.USAGE)
+    now = dt.datetime.now(dt.UTC)
+    if today is not None:
+        now = dt.datetime.combine(parse_day(today, "--today") or now.date(), dt.time(), dt.UTC)
+    try:
+        window = [resolve_day(v, now.date()) if v else None for v in (since, until)]
+        moment = resolve_moment(new_since, now) if new_since else None
+    except QAError as exc:
+        error(exc.detail, ExitCode.USAGE)
     svc = open_store(data_dir, need_articles=True)
     try:
         result = svc.brief(
@@ -338,17 +365,22 @@ def brief(
             since=window[0],
             until=window[1],
             generator="llm" if llm else None,
+            new_since=moment,
+            feed_id=feed,
         )
     except QAError as exc:
         fail(exc)
     if as_json:
         print_json(result.model_dump(mode="json"))  # the same object as POST /v1/briefings returns
         return
-    out.print(f"[bold]{result.title}[/bold]")
+    out.print(f"[bold]{escape(result.title)}[/bold]")
     for b in result.bullets:
-        refs = ", ".join(f"{c.article_id}:{c.start}-{c.end}" for c in b.citations)
+        refs = ", ".join(
+            f"{c.article_id}:{c.start}-{c.end}" + (f", {c.outlets} outlets" if c.outlets > 1 else "")
+            for c in b.citations
+        )
         out.print(f"• {b.text} ", markup=False, highlight=False, end="")
-        out.print(f"[dim]({refs})[/dim]")
+        out.print(f"[dim]({escape(refs)})[/dim]")
 
 
 @app.command()

@@ -81,8 +81,36 @@ class Settings(BaseSettings):
     log_json: bool = False
     log_level: str = "INFO"
 
+    # --- news feeds (qa/feeds) ----------------------------------------------------------------------
+    feeds_poll: bool = Field(False, description="`qa serve` polls due feeds in the background.")
+    feeds_poll_tick_s: float = Field(30.0, gt=0, le=86_400, description="How often the background poller looks.")
+    feeds_parallel: int = Field(2, ge=1, le=16, description="Feeds polled at once by one process.")
+    feed_interval_s: int = Field(900, ge=60, le=7 * 86_400, description="Default time between polls of a feed.")
+    feed_lease_s: float = Field(
+        120.0, ge=5, le=3600, description="A poll's claim on its feed; renewed while it runs, taken over once expired."
+    )
+    feed_max_entries: int = Field(200, ge=1, le=10_000, description="Entries read from one fetch of a feed.")
+    # Outbound fetching (qa/feeds/fetch.py and guard.py): what a polite, safe fetcher may do.
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts or CIDRs fetched even though they are loopback/private (e.g. 127.0.0.1 in tests).",
+    )
+    fetch_user_agent: str = "newsqa-feeds/0.1 (news feed reader; honours robots.txt)"
+    fetch_connect_timeout_s: float = Field(5.0, gt=0, le=120)
+    fetch_read_timeout_s: float = Field(15.0, gt=0, le=600, description="Longest wait for the next bytes.")
+    fetch_deadline_s: float = Field(60.0, gt=0, le=3600, description="Longest one response may take in all.")
+    fetch_max_bytes: int = Field(5_000_000, ge=1024, le=200_000_000, description="A page or feed larger is refused.")
+    fetch_max_redirects: int = Field(5, ge=0, le=20)
+    fetch_host_delay_s: float = Field(1.0, ge=0, le=600, description="Least time between requests to one host.")
+    fetch_host_concurrency: int = Field(2, ge=1, le=32, description="Requests in flight to one host.")
+    fetch_workers: int = Field(8, ge=1, le=64, description="Pages fetched at once by one poll.")
+    fetch_retries: int = Field(3, ge=0, le=10, description="Retries on 429/5xx and network errors.")
+    fetch_backoff_s: float = Field(1.0, ge=0, le=600, description="First retry delay (doubles each retry).")
+    fetch_max_retry_after_s: float = Field(120.0, ge=0, le=86_400, description="A longer Retry-After gives up.")
+    robots_ttl_s: float = Field(3600.0, ge=0, le=7 * 86_400, description="How long a host's robots.txt is kept.")
+
     # Comma-separated env values (QA_API_KEYS=a,b) rather than JSON lists.
-    _csv = field_validator("api_keys", "cors_origins", mode="before")(_split_csv)
+    _csv = field_validator("api_keys", "cors_origins", "fetch_allow_hosts", mode="before")(_split_csv)
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -40,6 +40,13 @@ class NotFound(QAError):
     title = "Not found"
 
 
+class Conflict(QAError):
+    """The request conflicts with the state: a feed already followed, a poll of it already running."""
+
+    status = 409
+    title = "Conflict"
+
+
 class EmbedderMismatch(QAError):
     status = 409
     title = "Embedder mismatch"

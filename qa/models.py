@@ -145,6 +145,7 @@ class Citation(BaseModel):
     quote: str
     start: int
     end: int
+    outlets: int = Field(1, ge=1, description="How many outlets carried this story (near-duplicates cited once).")
 
 
 class AnswerSentence(BaseModel):
@@ -180,3 +181,46 @@ class Briefing(BaseModel):
     bullets: list[Bullet] = Field(default_factory=list)
     article_ids: list[str] = Field(default_factory=list)
     generator: str = "extractive"
+
+
+class Feed(BaseModel):
+    """A followed RSS/Atom feed and the state of its polling (kept in the store)."""
+
+    id: str
+    url: str
+    name: str | None = None
+    interval_s: int = Field(..., description="Seconds between polls.")
+    created_at: dt.datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled_at: dt.datetime | None = None
+    last_success_at: dt.datetime | None = None
+    last_error: str | None = None
+    last_error_at: dt.datetime | None = None
+    entries_seen: int = 0
+
+    def due(self, now: dt.datetime) -> bool:
+        return self.last_polled_at is None or (now - self.last_polled_at).total_seconds() >= self.interval_s
+
+
+class FeedEntryOutcome(BaseModel):
+    """What one poll did with one feed entry."""
+
+    key: str
+    url: str | None = None
+    title: str | None = None
+    status: Literal["added", "updated", "unchanged", "skipped", "failed"]
+    article_id: str | None = None
+    reason: str | None = None
+
+
+class FeedPollReport(BaseModel):
+    feed_id: str
+    status: Literal["ok", "not_modified", "busy", "error"]
+    error: str | None = None
+    entries: int = Field(0, description="Entries in the feed.")
+    new: int = Field(0, description="Entries not seen before.")
+    items: list[FeedEntryOutcome] = Field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for i in self.items if i.status == status)

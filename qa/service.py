@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from qa import stories
 from qa.article_text import assess
 from qa.articles import article_id_for, canonical_url, content_hash, iter_files, normalize_record, parse_bytes
 from qa.chunking import chunk_text
@@ -21,6 +22,7 @@ from qa.models import Answer, Article, ArticleIn, ArticleState, Briefing, Chunk,
 from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
 from qa.store import ArticleStore, open_store
+from qa.store.feeds import FeedStore
 from qa.vectors import ChromaIndex, VectorIndex
 
 Progress = Callable[[int], None]  # called with the number of items just finished
@@ -68,11 +70,23 @@ class NewsQA:
         # Indexing writes go through one lock so two ingests never interleave their Chroma and SQLite steps.
         self._index_lock = threading.Lock()
         self._engine: Any = None
+        self._feeds: Any = None
         self.repair()
 
     def close(self) -> None:
         """Let go of the vector index and the data dir (another process may open it afterwards)."""
+        if self._feeds is not None:
+            self._feeds.close()
         self._finalizer()
+
+    @property
+    def feeds(self) -> Any:
+        """The followed news feeds (:class:`qa.feeds.Feeds`), made on first use."""
+        if self._feeds is None:
+            from qa.feeds import Feeds
+
+            self._feeds = Feeds(self)
+        return self._feeds
 
     def __enter__(self) -> NewsQA:
         return self
@@ -164,6 +178,8 @@ class NewsQA:
             for art in articles:
                 art.ingested_at = now
                 self.store.put(con, art, chunks[art.id])
+                if isinstance(self.store, FeedStore):  # its story, in the same transaction as the article
+                    stories.assign(self.store, con, art, now)
         self._embed_and_upsert(articles, chunks)
         with self.store.transaction() as con:
             self.store.set_state(con, [a.id for a in articles], "ready")
@@ -428,8 +444,13 @@ class NewsQA:
         since: dt.date | None = None,
         until: dt.date | None = None,
         generator: Literal["extractive", "llm"] | None = None,
+        new_since: dt.datetime | None = None,
+        feed_id: str | None = None,
     ) -> Briefing:
-        """A title and 3–8 cited bullets over the given articles, or the articles on ``topic`` in the window."""
+        """A title and 3–8 cited bullets over the given articles, the articles on ``topic`` in the window, or what
+        is new: articles first seen since ``new_since`` (of feed ``feed_id``), one per story, biggest first."""
         from qa.briefing import BriefingEngine
 
-        return BriefingEngine(self.engine).brief(article_ids, topic, since, until, generator)
+        if feed_id is not None:
+            self.feeds.get(feed_id)  # an unknown feed is a 404, not "nothing new"
+        return BriefingEngine(self.engine).brief(article_ids, topic, since, until, generator, new_since, feed_id)

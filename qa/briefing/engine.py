@@ -23,6 +23,8 @@ from qa.errors import InvalidInput, NotFound
 from qa.generators.base import Draft, Source
 from qa.injection import is_injection
 from qa.models import Article, Briefing, Bullet, Hit
+from qa.store.feeds import FeedStore
+from qa.stories import fold_citations, outlets
 
 if TYPE_CHECKING:
     from qa.answer import AnswerEngine
@@ -64,6 +66,26 @@ class BriefingEngine:
             raise NotFound(f"no article with id {', '.join(repr(m) for m in missing)}")
         return [found[a] for a in ids if _in_window(found[a], since, until)]
 
+    def by_news(
+        self, new_since: dt.datetime | None, feed_id: str | None, since: dt.date | None, until: dt.date | None
+    ) -> list[Article]:
+        """What's new: the articles first seen at or after ``new_since`` (of one feed when given), one per story,
+        the stories ordered by importance: how many outlets carried them, then how recently they were seen."""
+        store = self.engine.store
+        if not isinstance(store, FeedStore):
+            raise InvalidInput(f"the {store.backend} store does not keep feeds or stories")
+        start = new_since or dt.datetime.min.replace(tzinfo=dt.UTC)
+        fresh = store.new_since(start, feed_id)
+        members = store.story_members(list(dict.fromkeys(m.story_id for m in fresh)))
+        ranked = sorted(
+            members.items(), key=lambda kv: (-outlets(kv[1]), -max(m.first_seen_at.timestamp() for m in kv[1]))
+        )
+        new_ids = {m.article_id for m in fresh}
+        reps = [next(m.article_id for m in group if m.article_id in new_ids) for _, group in ranked if group]
+        found = store.bodies(reps)
+        arts = [found[a] for a in reps if a in found and _in_window(found[a], since, until)]
+        return arts[:TOPIC_ARTICLES]
+
     def by_topic(self, topic: str, since: dt.date | None, until: dt.date | None) -> list[Article]:
         """The articles about ``topic`` (calibrated relevance at or above the cutoff), most relevant first."""
         kept = relevance.relevant(relevance.candidates(self.engine.retriever, topic, since, until))
@@ -77,10 +99,18 @@ class BriefingEngine:
         since: dt.date | None = None,
         until: dt.date | None = None,
         generator: str | None = None,
+        new_since: dt.datetime | None = None,
+        feed_id: str | None = None,
     ) -> Briefing:
         name = self.engine.resolve(generator)
         if article_ids:
             arts = self.by_ids(article_ids, since, until)
+        elif new_since is not None or feed_id is not None:
+            arts = self.by_news(new_since, feed_id, since, until)
+            if not arts:
+                raise NotFound("no new articles" + (f" since {new_since:%Y-%m-%d %H:%M} UTC" if new_since else ""))
+            title = "What's new" + (f" since {new_since:%Y-%m-%d %H:%M} UTC" if new_since else "")
+            return self.compose(arts, title, None, name)
         elif topic and topic.strip():
             arts = self.by_topic(topic.strip(), since, until)
         else:
@@ -114,6 +144,9 @@ class BriefingEngine:
         check_citations([c for b in bullets for c in b.citations], by_id)
         # The last guard of "never a bullet": a bullet quoting text addressed to a model is dropped.
         bullets = [b for b in bullets if not any(quotes_injection(c, by_id[c.article_id]) for c in b.citations)]
+        # One citation per story (near-duplicates from several outlets), saying how many outlets carried it.
+        store = self.engine.store
+        bullets = [b.model_copy(update={"citations": fold_citations(store, b.citations)}) for b in bullets]
         return Briefing(title=title, bullets=bullets, article_ids=[a.id for a in arts], generator=used)
 
     def _verified(self, draft: Draft, sources: list[Source]) -> list[Bullet]:

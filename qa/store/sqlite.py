@@ -19,6 +19,7 @@ from qa.models import Article, ArticleState, Chunk, Filters
 from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
 from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
 from qa.store.migrations import pending
+from qa.store.sqlite_feeds import SQLiteFeedsMixin
 
 # The FTS5 tokenizer of chunks_fts (migration 0001); query terms are stemmed with the same one.
 TOKENIZER = "'porter unicode61 remove_diacritics 2'"
@@ -65,7 +66,7 @@ class _Connection(sqlite3.Connection):
     """A plain connection that can be weakly referenced (the C type can't)."""
 
 
-class SQLiteStore(ArticleStore[sqlite3.Connection]):
+class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
     """SQLite in WAL mode: readers never block the writer; writes are serialised by one lock."""
 
     backend = "sqlite"
@@ -256,6 +257,7 @@ class SQLiteStore(ArticleStore[sqlite3.Connection]):
 
     def delete(self, tx: sqlite3.Connection, article_id: str) -> None:
         self._delete_chunks(tx, article_id)
+        self.forget_story(tx, article_id)
         tx.execute("DELETE FROM articles WHERE id=?", (article_id,))
 
     @staticmethod
