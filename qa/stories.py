@@ -83,11 +83,11 @@ def assign(store: FeedStore, tx: Any, article: Article, now: dt.datetime) -> str
     sig = signature(article.body)
     keys = band_keys(sig)
     best, story = THRESHOLD, article.id
-    for other_id, other_story, other_sig in store.story_candidates(keys, exclude=article.id):
+    for other_id, other_story, other_sig in store.story_candidates(tx, keys, exclude=article.id):
         s = similarity(sig, from_bytes(other_sig))
         if s >= best and not (s == best and story != article.id and other_id > story):
             best, story = s, other_story
-    first = store.first_seen(article.id) or now
+    first = store.first_seen(tx, article.id) or now
     store.put_story(tx, StoryMember(article.id, story, article.source, first), to_bytes(sig), keys)
     return story
 

@@ -84,7 +84,8 @@ class ArticleStore(ABC, Generic[Tx]):
 
     @abstractmethod
     def delete(self, tx: Tx, article_id: str) -> None:
-        """Remove an article with its chunks and lexical entries; an unknown id is a no-op."""
+        """Remove an article with its chunks, lexical entries and story membership (:mod:`qa.stories`); an unknown
+        id is a no-op."""
 
     @contextmanager
     def article_locks(self, ids: Sequence[str]) -> Iterator[None]:

@@ -105,11 +105,12 @@ class FeedStore(ABC):
 
     # --- stories ----------------------------------------------------------------------------------------
     @abstractmethod
-    def story_candidates(self, band_keys: Sequence[str], exclude: str) -> list[tuple[str, str, bytes]]:
-        """``(article_id, story_id, signature)`` of articles other than ``exclude`` sharing a band key."""
+    def story_candidates(self, tx: Any, band_keys: Sequence[str], exclude: str) -> list[tuple[str, str, bytes]]:
+        """``(article_id, story_id, signature)`` of articles other than ``exclude`` sharing a band key, read in the
+        caller's write transaction (so articles of the same batch find each other)."""
 
     @abstractmethod
-    def first_seen(self, article_id: str) -> dt.datetime | None:
+    def first_seen(self, tx: Any, article_id: str) -> dt.datetime | None:
         """When the article was first stored (kept across updates), or None if it has no story yet."""
 
     @abstractmethod

@@ -27,6 +27,7 @@ from qa.models import Article, ArticleState, Chunk, Filters
 from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
 from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
 from qa.store.migrations import pending
+from qa.store.postgres_feeds import PostgresFeedsMixin
 
 # The text search configuration of chunk vectors and queries (Snowball English stemmer, English stop words).
 TS_CONFIG = "english"
@@ -75,7 +76,7 @@ def unavailable_as_503() -> Iterator[None]:
         raise StoreUnavailable(f"the article database is unavailable ({type(exc).__name__})") from exc
 
 
-class PostgresStore(ArticleStore[psycopg.Connection[Any]]):
+class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
     """PostgreSQL with a connection pool. Safe to share between threads and between processes."""
 
     backend = "postgresql"
@@ -218,6 +219,7 @@ class PostgresStore(ArticleStore[psycopg.Connection[Any]]):
 
     def delete(self, tx: psycopg.Connection[Any], article_id: str) -> None:
         tx.execute("DELETE FROM chunks WHERE article_id = %s", (article_id,))
+        self.forget_story(tx, article_id)
         tx.execute("DELETE FROM articles WHERE id = %s", (article_id,))
 
     # --- articles -------------------------------------------------------------------------------------

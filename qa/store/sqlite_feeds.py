@@ -160,23 +160,21 @@ class SQLiteFeedsMixin(FeedStore):
         return {r[0] for r in rows}
 
     # --- stories ----------------------------------------------------------------------------------------
-    def story_candidates(self, band_keys: Sequence[str], exclude: str) -> list[tuple[str, str, bytes]]:
+    def story_candidates(
+        self, tx: sqlite3.Connection, band_keys: Sequence[str], exclude: str
+    ) -> list[tuple[str, str, bytes]]:
         if not band_keys:
             return []
         marks = ",".join("?" * len(band_keys))
-        rows = self._connect().execute(
+        rows = tx.execute(
             "SELECT s.article_id, s.story_id, s.signature FROM article_stories s WHERE s.article_id IN "
             f"(SELECT article_id FROM story_bands WHERE band_key IN ({marks})) AND s.article_id != ?",
             [*band_keys, exclude],
         )
         return [(r[0], r[1], bytes(r[2])) for r in rows]
 
-    def first_seen(self, article_id: str) -> dt.datetime | None:
-        row = (
-            self._connect()
-            .execute("SELECT first_seen_at FROM article_stories WHERE article_id = ?", (article_id,))
-            .fetchone()
-        )
+    def first_seen(self, tx: sqlite3.Connection, article_id: str) -> dt.datetime | None:
+        row = tx.execute("SELECT first_seen_at FROM article_stories WHERE article_id = ?", (article_id,)).fetchone()
         return _time(row[0]) if row else None
 
     def put_story(
