@@ -8,9 +8,12 @@ the store (``story_bands``), so the lookup is one indexed query that every proce
 A candidate whose estimated Jaccard similarity reaches :data:`THRESHOLD` gives the new article its story; else the
 article starts a story of its own (its id is the story id).
 
-The threshold was chosen on syndicated variants we generate ourselves (``eval/fit_stories.py``: the same article
-with different page furniture, bylines, a changed paragraph), never on evaluation data: copies of one story score
-far above 0.5 and different stories, even on one topic, far below.
+The threshold was fitted on syndicated variants we generate from our demo corpus (``eval/fit_stories.py``: the same
+article with a byline and an agency credit, trimmed from the bottom, a sentence in five rewritten, all together),
+never on evaluation data: the middle of the gap between copies (0.66 and up on the design half) and different
+articles, the hardest being a next-day follow-up that repeats the earlier story's last paragraph as background (up
+to 0.52). The check half: every copy at 0.66 or more, every other pair at 0.07 or less, none misgrouped. Erring
+high is deliberate: a copy left apart only costs a second citation, a wrong merge would hide a story.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from qa.store.feeds import FeedStore, StoryMember
 
 NUM_PERM = 128  # signature length: the Jaccard estimate's standard error is about 0.04 at 0.5
 SHINGLE_WORDS = 5
-THRESHOLD = 0.5  # fitted by eval/fit_stories.py (see the module docstring)
+THRESHOLD = 0.6  # fitted by eval/fit_stories.py (see the module docstring)
 _SEED = 1  # fixed: stored signatures must stay comparable across processes and versions
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 

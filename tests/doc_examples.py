@@ -30,7 +30,7 @@ REGENERATE = "python -m tests.doc_examples --write"
 
 # Rendering: strings longer than this are cut at a word; values under these keys change on every run.
 MAX_STRING = 110
-VOLATILE = {"request_id", "ingested_at", "x-request-id", "created"}
+VOLATILE = {"request_id", "ingested_at", "x-request-id", "created", "created_at"}
 REQUEST_ID_KEYS = {"request_id", "x-request-id"}  # shown when the example sends its own X-Request-ID
 GENERATED_ID = re.compile(r"^(chatcmpl-)\w+$")
 SHOWN_HEADERS = ("content-type", "www-authenticate", "x-request-id")
@@ -96,7 +96,7 @@ def _value(value: Any, key: str = "", nested_in_list: bool = False, volatile: fr
 def render_json(value: Any, volatile: frozenset[str]) -> list[str]:
     """One line, or for a long object one line per top-level key (``{"a":1,`` / `` "b":2}``)."""
     line = _value(value, volatile=volatile)
-    if len(line) <= WRAP_OVER or not isinstance(value, dict):
+    if len(line) <= WRAP_OVER or not isinstance(value, dict) or len(value) < 2:
         return [line]
     parts = [f"{json.dumps(k)}:{_value(v, k, volatile=volatile)}" for k, v in value.items()]
     return ["{" + parts[0] + ","] + [f" {p}," for p in parts[1:-1]] + [f" {parts[-1]}" + "}"]

@@ -35,6 +35,23 @@ def test_ingest_quick_prints_ratios_on_the_demo_corpus(tmp_path: Path) -> None:
     assert result["naive"]["chunks"] > 0
 
 
+def test_feeds_quick_prints_the_polled_vs_direct_ratio(tmp_path: Path) -> None:
+    out = tmp_path / "feeds.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "eval.bench", "feeds", "--quick", "--corpus", "demo", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "ratio polled/direct (articles/min):" in proc.stdout
+    result = json.loads(out.read_text())["feeds"]
+    # Every page of every feed went in on both paths, and a second poll found nothing new.
+    assert result["polled"]["articles"] == result["direct"]["articles"] == 5 * result["entries_per_feed"]
+    assert result["polled"]["second_poll_new"] == 0
+
+
 def _no_real_embedding(texts: list[str]) -> np.ndarray:
     raise AssertionError(f"composed vectors must not call the real embedder: {texts}")
 

@@ -1,4 +1,4 @@
-"""``python -m eval.bench [ingest|query|load|all] [--quick] [--json OUT] [--plot PNG]`` (default: all)."""
+"""``python -m eval.bench [ingest|query|load|feeds|all] [--quick] [--json OUT] [--plot PNG]`` (default: all)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from eval.bench.common import OUT_DIR, env_line
 
-BENCHES = ("ingest", "query", "load")
+BENCHES = ("ingest", "query", "load", "feeds")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -52,6 +52,10 @@ def run_one(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], list[s
         from eval.bench import ingest as bench
 
         result = bench.run(quick=args.quick, articles=args.articles, corpus=args.corpus)
+    elif name == "feeds":
+        from eval.bench import feeds as bench  # type: ignore[no-redef]
+
+        result = bench.run(quick=args.quick, corpus=args.corpus)
     elif name == "query":
         from eval.bench import query as bench  # type: ignore[no-redef]
 
