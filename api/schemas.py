@@ -215,6 +215,12 @@ class AskRequest(ApiModel):
     stream: bool = Field(
         False, strict=True, description="Stream Server-Sent Events (same as `Accept: text/event-stream`)."
     )
+    explain: bool = Field(
+        False,
+        strict=True,
+        description="Add `explain` to the answer: the question analysis (answer type, wh-word, head noun), the "
+        "ranked evidence sentences, the short-answer candidates with their named features and scores, and the reason.",
+    )
 
     model_config = ConfigDict(
         extra="forbid",

@@ -78,6 +78,7 @@ def qa_item_row(
         "gold": item.answers,
         "answerable": item.answerable,
         "abstained": abstained,
+        "reason": answer.reason.value,
         "answer": answer.answer,
         "short_answer": answer.short_answer,
         "latency_ms": latency_ms,

@@ -24,10 +24,12 @@ from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.errors import LLMUnavailable
 from qa.generators.base import Draft, DraftSentence, Generator, Source
+from qa.generators.explain import explanation
 from qa.generators.extractive import ExtractiveGenerator
 from qa.generators.questions import terms
 from qa.injection import overlaps_injection
 from qa.models import Answer, AnswerSentence, Article, Citation, Filters
+from qa.reasons import Reason
 from qa.retrieval import HybridRetriever
 from qa.store import ArticleStore
 from qa.stories import fold_citations
@@ -48,6 +50,7 @@ class Turn:
     k: int | None = None
     filters: Filters | None = None
     generator: GeneratorName = "extractive"
+    explain: bool = False
     sources: list[Source] = field(default_factory=list)
     draft: Draft | None = None
     sentences: list[AnswerSentence] = field(default_factory=list)
@@ -213,11 +216,18 @@ class AnswerEngine:
             aid, a, b = draft.short_answer_span
             if articles[aid].body[a:b] != short or overlaps_injection(articles[aid].body, a, b):
                 short = None  # never show a short answer that is not verbatim evidence
+        answerable = draft.answerable and bool(kept)
+        # An answerable draft whose sentences were all dropped (unverified, or quoting text addressed to a model).
+        reason = (
+            Reason.ANSWERED if answerable else draft.reason if draft.reason != Reason.ANSWERED else Reason.NOT_SUPPORTED
+        )
         return Answer(
             question=turn.question,
             answer=text or "The articles don't say.",
             short_answer=short,
-            answerable=draft.answerable and bool(kept),
+            answerable=answerable,
+            reason=reason,
+            explain=explanation(turn.question, draft.trace, reason) if turn.explain else None,
             citations=citations,
             sentences=turn.sentences,
             generator=turn.generator,
@@ -232,8 +242,11 @@ class AnswerEngine:
         k: int | None = None,
         filters: Filters | None = None,
         generator: str | None = None,
+        explain: bool = False,
     ) -> Answer:
-        turn = Turn(question=question, today=today, k=k, filters=filters, generator=self.resolve(generator))
+        turn = Turn(
+            question=question, today=today, k=k, filters=filters, generator=self.resolve(generator), explain=explain
+        )
         return self.chain().invoke(turn)
 
     def stream(
@@ -243,12 +256,15 @@ class AnswerEngine:
         k: int | None = None,
         filters: Filters | None = None,
         generator: str | None = None,
+        explain: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """``delta`` events with answer text as it is produced, then one ``answer`` event with the Answer.
 
         LLM text is released a sentence at a time, only after that sentence is verified, so a client
         never shows an unsupported sentence that the final answer then drops."""
-        turn = Turn(question=question, today=today, k=k, filters=filters, generator=self.resolve(generator))
+        turn = Turn(
+            question=question, today=today, k=k, filters=filters, generator=self.resolve(generator), explain=explain
+        )
         self.retrieve(turn)
         if turn.generator == "extractive":
             answer = self.verify(self.cite(self.compose(turn)))

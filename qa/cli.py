@@ -19,7 +19,8 @@ from qa.config import Settings
 from qa.errors import QAError
 from qa.exit_codes import ExitCode
 from qa.feeds_cli import feeds_app
-from qa.models import Filters
+from qa.models import Explanation, Filters
+from qa.reasons import DESCRIPTIONS
 from qa.terminal import console, error, fail, out, progress_bar
 
 app = typer.Typer(
@@ -279,6 +280,29 @@ def _print_citations(citations: list[Any]) -> None:
         out.print(f"    “{c.quote}”", markup=False, highlight=False)
 
 
+def _print_explanation(x: Explanation) -> None:
+    q = x.question
+    lines = [
+        "",
+        "Explain",
+        f"  question: answer type {q.answer_type}, wh-word {q.wh_word or '-'}, head noun {q.head_noun or '-'}"
+        + (", asks for a role" if q.role_of else "")
+        + (", asks for a name" if q.named else ""),
+        f"  focus terms: {' '.join(q.focus_terms) or '-'}; names and figures: {' '.join(q.names) or '-'}",
+        "  evidence (score, coverage, retrieval):",
+        *(f"    {e.score:.3f} {e.coverage:.3f} {e.retrieval:.3f}  {e.text}" for e in x.evidence),
+        "  candidates (score, kind, features):" if x.candidates else "  candidates: none",
+    ]
+    for c in x.candidates:
+        mark = "*" if c.chosen else " "
+        feats = " ".join(f"{k}={v:g}" for k, v in c.features.items())
+        status = f" [dropped: {c.dropped}]" if c.dropped else ""
+        lines.append(f"   {mark}{c.score:.3f} {c.kind:<7} {c.text!r}{status}  {feats}")
+    lines.append(f"  reason: {x.reason.value} ({x.reason_text})")
+    for line in lines:
+        out.print(line, markup=False, highlight=False)
+
+
 @app.command()
 def ask(
     question: str,
@@ -290,6 +314,10 @@ def ask(
     data_dir: DataDir = None,
     as_json: JsonFlag = False,
     article: ArticleIds = None,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Show the question analysis, candidates with their scores, and the reason."),
+    ] = False,
 ) -> None:
     """A grounded answer with verbatim citations (abstains when the articles don't say)."""
     today_date = parse_day(today, "--today")
@@ -301,6 +329,7 @@ def ask(
             k=k,
             filters=Filters(article_ids=article) if article else None,
             generator="llm" if llm else None,
+            explain=explain,
         )
     except QAError as exc:
         fail(exc)
@@ -310,11 +339,14 @@ def ask(
     out.print(answer.answer, markup=False, highlight=False)
     if answer.short_answer:
         out.print(f"\nShort answer: {answer.short_answer}", markup=False, highlight=False)
+    out.print(f"\nReason: {answer.reason.value} ({DESCRIPTIONS[answer.reason]})", markup=False, highlight=False)
     if answer.fallback:
         console.print("[yellow]note:[/yellow] the LLM answer was not supported by the articles; showing quotes")
     if answer.citations:
         out.print()
         _print_citations(answer.citations)
+    if answer.explain is not None:
+        _print_explanation(answer.explain)
 
 
 @app.command()

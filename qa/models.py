@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
+from qa.reasons import Reason
+
 ArticleState = Literal["indexing", "ready", "deleting"]
 
 
@@ -156,6 +158,56 @@ class AnswerSentence(BaseModel):
     reason: str | None = None
 
 
+class QuestionAnalysis(BaseModel):
+    """What the reader made of the question."""
+
+    answer_type: str = Field(
+        ..., description="person, count, quantity, date, place, entity, reason or none (any sentence answers)."
+    )
+    wh_word: str | None = Field(None, description="The question word the type comes from.")
+    head_noun: str | None = Field(None, description='The noun after the wh-word ("company" in "which company").')
+    focus_terms: list[str] = Field(default_factory=list, description="Matching keys of the asked clause's words.")
+    names: list[str] = Field(default_factory=list, description="Its names and figures (must stand near an answer).")
+    role_of: bool = Field(False, description='"Who is the mayor of X": only someone named as the role answers.')
+    named: bool = Field(False, description='"What is the name of ...": only a name answers.')
+
+
+class EvidenceScore(BaseModel):
+    """A retrieved sentence and the scores that ranked it."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+    score: float = Field(..., description="coverage + retrieval and position priors: the sentence's rank key.")
+    coverage: float = Field(..., description="Weighted share of the question's words in and around the sentence.")
+    retrieval: float = Field(..., description="Its best chunk's retrieval score, relative to the best chunk.")
+
+
+class CandidateScore(BaseModel):
+    """A short-answer candidate with its named features and score."""
+
+    text: str
+    kind: str = Field(..., description="name, title, kind, date, money, percent, number or measure.")
+    article_id: str
+    start: int
+    end: int
+    features: dict[str, float] = Field(default_factory=dict)
+    score: float
+    chosen: bool = False
+    dropped: str | None = Field(None, description="Why the candidate was not considered, if it was not.")
+
+
+class Explanation(BaseModel):
+    """Why the answer came out as it did (``explain: true``)."""
+
+    question: QuestionAnalysis
+    evidence: list[EvidenceScore] = Field(default_factory=list, description="The best retrieved sentences.")
+    candidates: list[CandidateScore] = Field(default_factory=list, description="Short-answer candidates, best first.")
+    reason: Reason
+    reason_text: str
+
+
 class Answer(BaseModel):
     question: str
     answer: str
@@ -167,6 +219,13 @@ class Answer(BaseModel):
     fallback: bool = Field(
         False, description="True when the LLM answer was unsupported and the extractive one is shown."
     )
+    reason: Reason = Field(
+        Reason.ANSWERED,
+        description="Why the answer came out so: `answered`, or the abstention's cause (`no_evidence`, "
+        "`below_relevance`, `name_not_found`, `no_candidate_of_type`, `relation_not_found`, "
+        "`event_not_yet_happened`, `no_reason_stated`, `not_supported`).",
+    )
+    explain: Explanation | None = Field(None, description="The question analysis, candidates and scores, when asked.")
 
 
 class Bullet(BaseModel):

@@ -391,11 +391,13 @@ class NewsQA:
         k: int | None = None,
         filters: Filters | None = None,
         generator: Literal["extractive", "llm"] | None = None,
+        explain: bool = False,
     ) -> Answer:
         """A grounded answer: every quote verbatim, LLM sentences verified; abstains when the articles
-        don't answer. ``generator="llm"`` without ``QA_LLM_BASE_URL`` raises LLMUnavailable."""
+        don't answer (``reason`` says why). ``explain`` adds the question analysis, candidates and scores.
+        ``generator="llm"`` without ``QA_LLM_BASE_URL`` raises LLMUnavailable."""
         self.check_question(question, filters)
-        return self.engine.ask(question, today=today, k=k, filters=filters, generator=generator)
+        return self.engine.ask(question, today=today, k=k, filters=filters, generator=generator, explain=explain)
 
     def ask_stream(
         self,
@@ -404,6 +406,7 @@ class NewsQA:
         k: int | None = None,
         filters: Filters | None = None,
         generator: Literal["extractive", "llm"] | None = None,
+        explain: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """``{"event": "delta", "data": {"text"}}`` events, then ``{"event": "answer", "data": Answer}``.
 
@@ -411,7 +414,7 @@ class NewsQA:
         with its citations) beside ``data``; the deltas' texts join to ``Answer.answer``. Checks run before the first event, so a bad request fails instead of starting a stream."""
         self.check_question(question, filters)
         self.engine.resolve(generator)
-        return self.engine.stream(question, today=today, k=k, filters=filters, generator=generator)
+        return self.engine.stream(question, today=today, k=k, filters=filters, generator=generator, explain=explain)
 
     def standalone_question(self, turns: Sequence[ChatTurn]) -> Rewrite:
         """The question the last user turn of a conversation asks, follow-ups ("why?", "who was he meeting?",

@@ -77,7 +77,13 @@ async def ask(body: AskRequest, request: Request, svc: Service, settings: AppSet
     `sentences[].supported` is the verdict, `citations[].quote == article.body[start:end]`. When the articles
     don't contain the answer, `answerable` is false. The JSON of `qa ask --json`, plus `question`."""
     check_limits(settings, body)
-    args = {"today": body.today, "k": body.k, "filters": body.filters, "generator": body.generator}
+    args = {
+        "today": body.today,
+        "k": body.k,
+        "filters": body.filters,
+        "generator": body.generator,
+        "explain": body.explain,
+    }
     if not wants_stream(request, body):
         return await run_in_threadpool(svc.ask, body.question, **args)
     # The core validates when the stream is made, and the first event is pulled before answering 200, so a

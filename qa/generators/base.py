@@ -8,9 +8,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from qa.models import Article, Hit
+from qa.reasons import Reason
+
+if TYPE_CHECKING:
+    from qa.generators.evidence import Sentence
+    from qa.generators.questions import Question
+    from qa.generators.spans import Candidate
 
 
 @dataclass
@@ -34,12 +40,24 @@ class DraftSentence:
 
 
 @dataclass
+class Trace:
+    """What the extractive reader looked at, kept for ``explain`` (turned into an Explanation only when asked)."""
+
+    question: Question
+    evidence: list[Sentence] = field(default_factory=list)  # the pool's sentences, best first
+    candidates: list[Candidate] = field(default_factory=list)  # every short-answer candidate looked at
+    chosen: Candidate | None = None
+
+
+@dataclass
 class Draft:
     sentences: list[DraftSentence]
     short_answer: str | None = None
     short_answer_span: tuple[str, int, int] | None = None
     answerable: bool = True
     preface: str | None = None  # e.g. "The articles don't say why ...; here is what they do say:"
+    reason: Reason = Reason.ANSWERED  # the exit taken; anything but ANSWERED goes with answerable=False
+    trace: Trace | None = None
 
 
 class Generator(Protocol):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from qa.embeddings import Embedder
-from qa.generators.base import Draft, DraftSentence, Source
+from qa.generators.base import Draft, DraftSentence, Source, Trace
 from qa.generators.causal import find_reasons, restate
 from qa.generators.evidence import (
     Pool,
@@ -26,6 +26,7 @@ from qa.generators.evidence import (
 )
 from qa.generators.questions import Question, analyse
 from qa.generators.spans import short_answer
+from qa.reasons import Reason
 
 MIN_COVERAGE = 0.2  # share of the question's (weighted) words the best evidence must contain
 CANDIDATE_SENTENCES = 12  # short answers are looked for in this many of the best sentences
@@ -67,25 +68,36 @@ class ExtractiveGenerator:
 
     # --- answers -----------------------------------------------------------------------------------
     def answer(self, question: str, sources: list[Source], today: dt.date | None) -> Draft:
-        q = analyse(question)
+        trace = Trace(analyse(question))
+        draft = self._answer(trace, sources, today)
+        draft.trace = trace
+        return draft
+
+    def _answer(self, trace: Trace, sources: list[Source], today: dt.date | None) -> Draft:
+        q = trace.question
         if not sources:
-            return Draft(sentences=[], answerable=False, preface=_say(q))
+            return Draft(sentences=[], answerable=False, preface=_say(q), reason=Reason.NO_EVIDENCE)
         pool = build_pool(q, sources, today)
         if not pool.sentences:
-            return Draft(sentences=[], answerable=False, preface=_say(q))
+            return Draft(sentences=[], answerable=False, preface=_say(q), reason=Reason.NO_EVIDENCE)
         if self.embedder is not None:
             rerank(pool, self.embedder)
+        trace.evidence = pool.sentences
         if q.is_why:
-            return self._why(pool, question)
+            return self._why(pool, q.text)
         coverage = max(s.coverage for s in pool.sentences[:5])
-        if pool.missing_terms() or coverage < self.min_coverage:
-            return self._abstain(pool)
+        if pool.missing_terms():
+            return self._abstain(pool, Reason.NAME_NOT_FOUND)
+        if coverage < self.min_coverage:
+            return self._abstain(pool, Reason.BELOW_RELEVANCE)
         picked = select(pool, limit=self.max_sentences)
-        short = short_answer(pool, pool.sentences[:CANDIDATE_SENTENCES], self.min_coverage)
+        short = short_answer(pool, pool.sentences[:CANDIDATE_SENTENCES], self.min_coverage, seen=trace.candidates)
+        trace.chosen = short
         if short is None and (q.atype in HARD_TYPES or q.named):
-            return self._abstain(pool)
+            relation = q.role_of or q.named
+            return self._abstain(pool, Reason.RELATION_NOT_FOUND if relation else Reason.NO_CANDIDATE_OF_TYPE)
         if short is None and _only_pending(pool, picked):
-            return self._abstain(pool)
+            return self._abstain(pool, Reason.EVENT_NOT_YET_HAPPENED)
         if short is not None:
             # The sentence the short answer comes from leads the answer.
             picked = [s for s in picked if s.key != short.sentence.key]
@@ -97,10 +109,11 @@ class ExtractiveGenerator:
             short_answer_span=(short.sentence.article.id, short.start, short.end) if short else None,
         )
 
-    def _abstain(self, pool: Pool) -> Draft:
+    def _abstain(self, pool: Pool, reason: Reason) -> Draft:
         """Say that the articles don't answer, and show the closest evidence (clearly not as an answer)."""
         closest = select(pool, limit=2, ratio=0.0)
-        return _draft(closest[:2], answerable=False, preface=_say(pool.question) + " The closest passages:")
+        preface = _say(pool.question) + " The closest passages:"
+        return _draft(closest[:2], answerable=False, preface=preface, reason=reason)
 
     def _why(self, pool: Pool, question: str) -> Draft:
         reasons = find_reasons(pool)
@@ -111,10 +124,11 @@ class ExtractiveGenerator:
             chosen += [s for s in top if s.key not in keys][: max(0, self.max_sentences - len(chosen))]
             return _draft(chosen)
         if not reasons.events and not reasons.denials:
-            return self._abstain(pool)
+            return self._abstain(pool, Reason.BELOW_RELEVANCE)
         return _draft(
             self._no_reason_evidence(pool, reasons.events, reasons.denials),
             answerable=False,
+            reason=Reason.NO_REASON_STATED,
             preface=f"The articles don't say {restate(question)}: no official reason is given. What they do say:",
         )
 

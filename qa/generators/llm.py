@@ -20,6 +20,7 @@ from qa.errors import LLMUnavailable
 from qa.generators.base import Draft, DraftSentence, Source
 from qa.injection import without_injections
 from qa.prompts import load_prompt, render
+from qa.reasons import Reason
 from qa.text import sentence_spans
 
 _CITE = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -148,7 +149,7 @@ class LLMGenerator:
 
     def answer(self, question: str, sources: list[Source], today: dt.date | None) -> Draft:
         if not sources:
-            return Draft(sentences=[], answerable=False)
+            return Draft(sentences=[], answerable=False, reason=Reason.NO_EVIDENCE)
         return self.parse(self._call(self._prompt(question, sources, today)), len(sources))
 
     def stream_answer(self, question: str, sources: list[Source], today: dt.date | None) -> Iterator[str]:
@@ -169,7 +170,8 @@ class LLMGenerator:
         if short and (short.lower() in ("none", "n/a", "insufficient", "unknown") or len(short.split()) > 12):
             short = None
         sentences = [d for d in split_cited(body, n_sources) if "INSUFFICIENT" not in d.text.upper()]
-        return Draft(sentences=sentences, short_answer=short, answerable=bool(sentences))
+        reason = Reason.ANSWERED if sentences else Reason.NOT_SUPPORTED  # the model said the sources don't answer
+        return Draft(sentences=sentences, short_answer=short, answerable=bool(sentences), reason=reason)
 
     def brief(self, title: str, sources: list[Source], max_bullets: int) -> Draft:
         prompt = render(

@@ -88,6 +88,7 @@ class Question:
     role_of: bool = False  # "Who is the mayor of X": the answer must be named as the role
     before: list[str] = field(default_factory=list)  # keys of the clause's words before the wh-phrase
     after: list[str] = field(default_factory=list)  # ... and after it: the answer's neighbours in a statement
+    wh: str = ""  # the question word the type comes from ("" when there is none)
 
     @property
     def is_why(self) -> bool:
@@ -236,4 +237,5 @@ def analyse(question: str) -> Question:
         before=before,
         after=after_words,
         role_of=role_of,
+        wh=wh,
     )

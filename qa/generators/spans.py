@@ -9,7 +9,7 @@ sentence they come from, how close they sit to the question's words, and how man
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa import wordnet
 from qa.generators.evidence import Pool, Sentence
@@ -106,6 +106,8 @@ class Candidate:
     sentence: Sentence
     score: float = 0.0
     partial: bool = False  # a name cut out of one the question already uses ("Calder Estuary" -> "Estuary")
+    features: dict[str, float] = field(default_factory=dict)  # named parts of the score (shown by explain)
+    dropped: str | None = None  # why the candidate was not considered
 
 
 def _strip(body: str, a: int, b: int, question_terms: set[str]) -> tuple[int, int]:
@@ -331,11 +333,16 @@ def _share(wanted: set[str], have: frozenset[str], weights: dict[str, float]) ->
 
 
 def short_answer(
-    pool: Pool, sentences: list[Sentence], min_coverage: float, threshold: float = 0.25
+    pool: Pool,
+    sentences: list[Sentence],
+    min_coverage: float,
+    threshold: float = 0.25,
+    seen: list[Candidate] | None = None,
 ) -> Candidate | None:
     """The best typed candidate from ``sentences``, or ``None`` when the question has no short answer type
     or no candidate is good enough. A candidate's score adds up over the sentences that hold it (with
-    diminishing returns): several good passages agreeing on a name is strong evidence."""
+    diminishing returns): several good passages agreeing on a name is strong evidence. Every candidate looked at
+    is appended to ``seen`` (when given), with its features, score and why it was dropped."""
     question = pool.question
     if question.atype in ("none", "reason"):
         return None
@@ -357,26 +364,34 @@ def short_answer(
             continue
         context = pool.context(s)
         for c in found[s.key]:
+            if seen is not None:
+                seen.append(c)
             fit = _type_fit(c, question)
+            c.features["type_fit"] = fit
             if fit <= 0:
+                c.dropped = "type_mismatch"
                 continue
             near, head = _proximity(c, pool.weights, question.head)
             align = _alignment(c, question, pool.weights)
+            c.features |= {"sentence": s.score, "near": near, "head_noun_near": head, "align": align, "rank": rank}
             c.score = fit * (s.score + 0.5 * near + 0.2 * head + ALIGN_WEIGHT * align) - 0.02 * rank
+            factors: dict[str, float] = {}
             if c.partial:
-                c.score *= 0.4
+                factors["partial_name"] = 0.4
             if question.head and head == 0 and question.atype in ("person", "entity") and question.head in s.terms:
-                c.score *= 0.5  # the sentence names the thing asked about, but this candidate is not next to it
+                factors["apart_from_head_noun"] = 0.5  # the sentence names the thing asked about, but not next to it
             if (question.role_of or question.named) and head == 0:
-                continue  # "who is the mayor of X", "the name of the manufacturer": named right next to it, or not at all
+                c.dropped = "not_named_as_asked_role"  # "who is the mayor of X": named right next to it, or not at all
+                continue
             if c.kind in _FIGURES and _key(c.text) in superseded:
                 # "up from the 38,000 announced earlier": the sources call it the old figure, wherever it stands
                 # (also in the first report, which gave it as current), so it is not the current answer.
-                c.score *= 0.5
+                factors["superseded"] = 0.5
             if _MODAL.search(s.text[: c.start - s.start]) and not _MODAL.search(question.text):
                 if c.kind in _FIGURES and question.asks_past and _POSSIBLE.search(s.text[: c.start - s.start]):
-                    continue  # "how large a fine did it impose?" -- "it can fine up to $2 million": not what happened
-                c.score *= 0.6  # "can fine up to $2 million if ..." is a possibility, not what happened
+                    c.dropped = "possibility_not_fact"  # "it can fine up to $2 million": not what happened
+                    continue
+                factors["modal"] = 0.6  # "can fine up to $2 million if ..." is a possibility, not what happened
             if (
                 c.kind in _FIGURES
                 and question.atype in ("count", "quantity")
@@ -386,13 +401,20 @@ def short_answer(
             ):
                 # A figure of something else: "raised its pay offer to 6 percent" does not answer "by how much will
                 # it raise fares", which another passage speaks of ("would not raise fares this year").
+                c.dropped = "figure_of_something_else"
                 continue
             missing = pinned - context
             # A country or state the question is set in ("which US national park") is often left unsaid by
             # the report itself: it counts as little as a missing figure.
             names = sum(1 for t in missing if not t[:1].isdigit() and t not in _PLACE_TERMS)
             name_factor = ROLE_NAME_MISSING if question.role_of else NAME_MISSING
-            c.score *= name_factor ** min(names, 2) * NUMBER_MISSING ** min(len(missing) - names, 2)
+            if names:
+                factors["question_names_missing"] = name_factor ** min(names, 2)
+            if len(missing) > names:
+                factors["question_figures_missing"] = NUMBER_MISSING ** min(len(missing) - names, 2)
+            for v in factors.values():
+                c.score *= v
+            c.features |= factors
             occurrences.setdefault(_key(c.text), []).append(c)
     if not occurrences:
         return None
@@ -400,10 +422,13 @@ def short_answer(
     for found in occurrences.values():
         found.sort(key=lambda c: -c.score)
         total = found[0].score + AGREEMENT * sum(c.score / i for i, c in enumerate(found[1:], 1))
+        found[0].features["agreement"] = total - found[0].score
         if total > best_score or (total == best_score and best is not None and len(found[0].text) < len(best.text)):
             best, best_score = found[0], total
     if best is not None:
         best.score = best_score
+        if best_score < threshold:
+            best.dropped = "below_threshold"
     return best if best is not None and best_score >= threshold else None
 
 
