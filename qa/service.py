@@ -369,7 +369,7 @@ class NewsQA:
         try:
             out["vectors"] = self.index.count()
         except Exception as exc:
-            down.append(f"the Chroma {self.settings.chroma_mode} vector index ({type(exc).__name__})")
+            down.append(f"the Chroma {self.settings.chroma_mode} vector index ({type(exc.__cause__ or exc).__name__})")
         if down:
             raise StoreUnavailable(f"{' and '.join(down)} not answering")
         return out

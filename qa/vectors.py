@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+import httpx
 import numpy as np
 
 from qa.config import Settings
 from qa.embeddings import Embedder, chroma_embedding_function
-from qa.errors import EmbedderMismatch
+from qa.errors import EmbedderMismatch, StoreUnavailable
 from qa.models import Article, Chunk, Filters
 
 EMBEDDER_KEY = "embedder"
@@ -49,6 +50,7 @@ class ChromaIndex:
         else:
             settings.chroma_path.mkdir(parents=True, exist_ok=True)
             self.client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        self.settings = settings
         self.name = settings.collection
         self.embedder = embedder
         self._ef = chroma_embedding_function(embedder)
@@ -82,21 +84,24 @@ class ChromaIndex:
                 if art.published_at:
                     meta["day"] = day_number(art.published_at)
                 metadatas.append(meta)
-            self.collection.upsert(
-                ids=[c.id for c in part],
-                embeddings=vectors[b : b + len(part)],
-                metadatas=metadatas,  # type: ignore[arg-type]
-            )
+            with _server_reachable(self.settings):
+                self.collection.upsert(
+                    ids=[c.id for c in part],
+                    embeddings=vectors[b : b + len(part)],
+                    metadatas=metadatas,  # type: ignore[arg-type]
+                )
 
     def delete_articles(self, article_ids: Sequence[str]) -> None:
         for b in range(0, len(article_ids), 100):
-            self.collection.delete(where={"article_id": {"$in": list(article_ids[b : b + 100])}})
+            with _server_reachable(self.settings):
+                self.collection.delete(where={"article_id": {"$in": list(article_ids[b : b + 100])}})
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[str, int, float]]:
         """Nearest chunks as ``(article_id, chunk_index, cosine similarity)``."""
-        res = self.collection.query(
-            query_embeddings=[vector], n_results=n, where=_where(filters), include=["metadatas", "distances"]
-        )
+        with _server_reachable(self.settings):
+            res = self.collection.query(
+                query_embeddings=[vector], n_results=n, where=_where(filters), include=["metadatas", "distances"]
+            )
         metas = (res.get("metadatas") or [[]])[0]
         dists = (res.get("distances") or [[]])[0]
         return [
@@ -106,7 +111,8 @@ class ChromaIndex:
         ]
 
     def count(self) -> int:
-        return self.collection.count()
+        with _server_reachable(self.settings):
+            return self.collection.count()
 
     def close(self) -> None:
         """Release the client: the last embedded client of a directory in this process stops its Chroma system,
@@ -118,6 +124,17 @@ class ChromaIndex:
         with contextlib.suppress(Exception):
             self.client.delete_collection(self.name)
         self.collection = self._open()
+
+
+@contextlib.contextmanager
+def _server_reachable(settings: Settings) -> Iterator[None]:
+    """A Chroma server that is down or unreachable is a 503 (:class:`StoreUnavailable`), not a crash; its client
+    reconnects by itself on the next call, so requests recover when the server is back."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        raise StoreUnavailable(f"the Chroma server at {where} is unavailable ({type(exc).__name__})") from exc
 
 
 def _is_live(meta: Any) -> bool:

@@ -165,6 +165,11 @@ def test_chroma_server_mode(tmp_path: Path) -> None:
             chroma = None
             down = httpx.get(f"{base}/readyz", timeout=30)
             assert down.status_code == 503 and down.headers["content-type"] == "application/problem+json"
+            assert "Chroma server vector index" in down.json()["detail"]
+            # A request that needs the vectors gets a 503 problem naming the dependency, never a 500.
+            asked = httpx.post(f"{base}/v1/ask", json={"question": question}, timeout=60)
+            assert asked.status_code == 503 and asked.json()["title"] == "Store unavailable", asked.text
+            assert "Chroma server" in asked.json()["detail"]
             assert httpx.get(f"{base}/healthz").status_code == 200
     finally:
         if chroma is not None:
