@@ -458,7 +458,7 @@ def migrate(
     the target does at start-up (e.g. ``QA_DATABASE_URL=URL qa stats``, or ``qa serve``).
     Safe to run again: identical articles are left alone. Exit 1 if any article reads back different."""
     from qa import store as stores
-    from qa.store.copy import copy_store
+    from qa.store.copy import copy_feeds, copy_store
 
     source_settings = settings_for(data_dir)
     if source_settings.database_url is None and not source_settings.sqlite_path.exists():
@@ -471,6 +471,7 @@ def migrate(
     try:
         with progress_bar("Copying articles", source.count()) as advance:
             report = copy_store(source, target, progress=advance)
+        feeds = copy_feeds(source, target)
         audit = target.audit()
     except QAError as exc:
         fail(exc)
@@ -483,13 +484,15 @@ def migrate(
         "chunks": report.chunks,
         "skipped_not_ready": report.skipped_not_ready,
         "mismatched": report.mismatched,
+        "feeds": feeds,
         "target": {"articles": audit.articles, "chunks": audit.chunks, "lexical_rows": audit.lexical_rows},
     }
     if as_json:
         print_json(summary)
     else:
         out.print(
-            f"{report.copied} articles copied, {report.unchanged} already there, {report.chunks} chunks; "
+            f"{report.copied} articles copied, {report.unchanged} already there, {report.chunks} chunks, "
+            f"{feeds} feeds; "
             f"target holds {audit.articles} articles, {audit.chunks} chunks. Their vectors are built when a command "
             "first opens the target (e.g. `QA_DATABASE_URL=... qa stats`).",
             highlight=False,

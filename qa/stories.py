@@ -80,9 +80,10 @@ def from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype="<u8").astype(np.uint64)
 
 
-def assign(store: FeedStore, tx: Any, article: Article, now: dt.datetime) -> str:
+def assign(store: FeedStore, tx: Any, article: Article, now: dt.datetime, first_seen: dt.datetime | None = None) -> str:
     """Put the article in its story inside the caller's write transaction (the one storing the article), and
-    return the story id. An update keeps when the article was first seen."""
+    return the story id. An update keeps when the article was first seen (``first_seen`` carries it over from
+    another store, in a copy)."""
     sig = signature(article.body)
     keys = band_keys(sig)
     best, story = THRESHOLD, article.id
@@ -90,7 +91,7 @@ def assign(store: FeedStore, tx: Any, article: Article, now: dt.datetime) -> str
         s = similarity(sig, from_bytes(other_sig))
         if s >= best and not (s == best and story != article.id and other_id > story):
             best, story = s, other_story
-    first = store.first_seen(tx, article.id) or now
+    first = store.first_seen(tx, article.id) or first_seen or now
     store.put_story(tx, StoryMember(article.id, story, article.source, first), to_bytes(sig), keys)
     return story
 

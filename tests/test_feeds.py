@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import itertools
 import subprocess
 import sys
 import time
@@ -481,3 +482,52 @@ def test_http_feeds_routes_and_whats_new_briefing(polled: dict[str, Any], sites:
             refused = client.post("/v1/briefings", json=payload, headers=auth)
             assert refused.status_code == 422, payload
         assert client.post("/v1/briefings", json={"feed_id": "f00000000000"}, headers=auth).status_code == 404
+
+
+def test_the_connected_peer_is_checked_too() -> None:
+    guard = Guard(AllowList.parse(["127.0.0.1/32"]))
+    guard.check_peer("news.example", "127.0.0.1")
+    with pytest.raises(FetchRefused, match=r"10\.0\.0\.1"):  # a name that resolved elsewhere the second time
+        guard.check_peer("news.example", "10.0.0.1")
+    with pytest.raises(FetchRefused, match="metadata"):
+        guard.check_peer("news.example", "169.254.169.254")
+
+
+def test_retry_after_in_seconds_or_as_a_date() -> None:
+    from qa.feeds.fetch import retry_after
+
+    assert retry_after("7") == 7.0
+    assert (
+        retry_after("Thu, 01 May 2025 09:00:30 GMT", now=dt.datetime(2025, 5, 1, 9, 0, tzinfo=dt.UTC).timestamp()) == 30
+    )
+    assert retry_after(None) is None and retry_after("soon") is None
+
+
+def test_host_gate_spaces_requests_and_caps_them() -> None:
+    import threading
+
+    from qa.feeds.fetch import HostGate
+
+    gate = HostGate(concurrency=2, delay_s=0.1)
+    starts: list[float] = []
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def request() -> None:
+        with gate.turn():
+            with lock:
+                starts.append(time.monotonic())
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.25)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=request) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    starts.sort()
+    assert most[0] <= 2
+    assert all(b - a >= 0.095 for a, b in itertools.pairwise(starts))

@@ -115,3 +115,33 @@ def test_stories_membership_first_seen_and_delete(store: Any) -> None:
     with store.transaction() as tx:  # nothing of w1 is a candidate any more
         keys = stories.band_keys(stories.signature(wire))
         assert {c[0] for c in store.story_candidates(tx, keys, exclude="x")} == {"w2"}
+
+
+def test_a_store_copy_carries_feeds_entries_and_stories(tmp_path: Path, postgres_url: str) -> None:
+    from qa.store import SQLiteStore
+    from qa.store.copy import copy_feeds, copy_store
+    from qa.store.postgres import PostgresStore
+
+    source = SQLiteStore(tmp_path / "source.sqlite3")
+    wire = "\n\n".join(WIRE_STORY)
+    arts = [article("w1", wire, source="One"), article("w2", "By our desk.\n\n" + wire, source="Two")]
+    add(source, *arts)
+    with source.transaction() as tx:
+        for n, a in enumerate(arts):
+            stories.assign(source, tx, a, T0 + dt.timedelta(minutes=n))
+        source.add_feed(tx, feed())
+        source.mark_entries(tx, "f1", [EntryMark("e1", "w1", "added"), EntryMark("e2", None, "skipped", "404")], T0)
+        source.record_poll(tx, "f1", T0, None, ('"v1"', None))
+    target = PostgresStore(postgres_url)
+    try:
+        assert copy_store(source, target).ok
+        assert copy_feeds(source, target) == 1 and copy_feeds(source, target) == 0
+        assert target.stories_of(["w1", "w2"]) == {"w1": "w1", "w2": "w1"}
+        with target.transaction() as tx:
+            assert target.first_seen(tx, "w2") == T0 + dt.timedelta(minutes=1)
+        copied = target.get_feed("f1")
+        assert copied.etag == '"v1"' and copied.last_success_at == T0 and copied.entries_seen == 2
+        assert target.feed_entries("f1") == source.feed_entries("f1")
+    finally:
+        target.close()
+        source.close()

@@ -9,14 +9,17 @@ so a copy that was interrupted can simply be run again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qa import stories
 from qa.models import Article, Chunk
 from qa.store.base import ArticleStore
+from qa.store.feeds import FeedStore
 
 # Articles per read-copy-verify round: one target transaction each.
 COPY_BATCH = 100
@@ -60,6 +63,34 @@ def _contents(store: ArticleStore[Any], ids: Sequence[str]) -> dict[str, tuple[A
     return out
 
 
+def _first_seen(source: ArticleStore[Any], ids: Sequence[str]) -> dict[str, dt.datetime]:
+    if not isinstance(source, FeedStore) or not ids:
+        return {}
+    story_of = source.stories_of(ids)
+    members = source.story_members(list(set(story_of.values())))
+    return {m.article_id: m.first_seen_at for group in members.values() for m in group}
+
+
+def copy_feeds(source: ArticleStore[Any], target: ArticleStore[Any]) -> int:
+    """Copy the followed feeds the target lacks, with their seen entries, validators and last outcomes (so the
+    target does not fetch everything again); returns how many were copied."""
+    if not isinstance(source, FeedStore) or not isinstance(target, FeedStore):
+        return 0
+    copied = 0
+    for feed in source.list_feeds():
+        if target.get_feed(feed.id) is not None or target.feed_by_url(feed.url) is not None:
+            continue
+        with target.transaction() as tx:
+            target.add_feed(tx, feed)
+            target.mark_entries(tx, feed.id, source.feed_entries(feed.id), feed.last_polled_at or feed.created_at)
+            if feed.last_error and feed.last_error_at:
+                target.record_poll(tx, feed.id, feed.last_error_at, feed.last_error, None)
+            if feed.last_success_at:
+                target.record_poll(tx, feed.id, feed.last_success_at, None, (feed.etag, feed.last_modified))
+        copied += 1
+    return copied
+
+
 def copy_store(
     source: ArticleStore[Any], target: ArticleStore[Any], progress: Callable[[int], None] | None = None
 ) -> CopyReport:
@@ -72,9 +103,12 @@ def copy_store(
         wanted = {aid: fingerprint(*pair) for aid, pair in src.items()}
         present = {aid: fingerprint(*pair) for aid, pair in _contents(target, part).items()}
         todo = [aid for aid in wanted if present.get(aid) != wanted[aid]]
+        first_seen = _first_seen(source, todo)
         with target.article_locks(todo), target.transaction() as tx:
             for aid in todo:
                 target.put(tx, *src[aid])
+                if isinstance(target, FeedStore):  # its story, with when it was first seen in the source
+                    stories.assign(target, tx, src[aid][0], dt.datetime.now(dt.UTC), first_seen.get(aid))
         arrived = {aid: fingerprint(*pair) for aid, pair in _contents(target, list(wanted)).items()}
         report.mismatched += [aid for aid in wanted if arrived.get(aid) != wanted[aid]]
         report.copied += len(todo)

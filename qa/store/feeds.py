@@ -100,6 +100,10 @@ class FeedStore(ABC):
         """Record entries as dealt with (a mark for a key already marked replaces it)."""
 
     @abstractmethod
+    def feed_entries(self, feed_id: str) -> list[EntryMark]:
+        """Every entry marked for this feed (a store copy carries them over), by key."""
+
+    @abstractmethod
     def feed_articles(self, feed_id: str) -> set[str]:
         """Ids of the articles stored from this feed's entries."""
 

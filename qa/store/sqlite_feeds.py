@@ -153,6 +153,13 @@ class SQLiteFeedsMixin(FeedStore):
             [(feed_id, m.key, m.article_id, m.status, m.reason, _iso(at)) for m in marks],
         )
 
+    def feed_entries(self, feed_id: str) -> list[EntryMark]:
+        rows = self._connect().execute(
+            "SELECT entry_key, article_id, status, reason FROM feed_entries WHERE feed_id = ? ORDER BY entry_key",
+            (feed_id,),
+        )
+        return [EntryMark(*r) for r in rows]
+
     def feed_articles(self, feed_id: str) -> set[str]:
         rows = self._connect().execute(
             "SELECT article_id FROM feed_entries WHERE feed_id = ? AND article_id IS NOT NULL", (feed_id,)
