@@ -15,6 +15,12 @@ KEEP_RAREST = 3
 # of answer-in-response for no needed speed.
 PRUNE_FROM_CHUNKS = 20_000
 MAX_TERMS = 64
+# BM25's term-frequency saturation and length normalisation: FTS5's built-in values, which the PostgreSQL store's
+# BM25 in SQL uses too, so both backends rank alike.
+BM25_K1 = 1.2
+BM25_B = 0.75
+# A title match counts this much of a body match (titles repeat on every chunk of their article).
+TITLE_WEIGHT = 0.5
 
 
 def query_terms(text: str) -> list[str]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -25,17 +27,27 @@ import psycopg_pool
 from qa.errors import StoreUnavailable
 from qa.models import Article, ArticleState, Chunk, Filters
 from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
-from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
+from qa.store.lexical import (
+    BM25_B,
+    BM25_K1,
+    COMMON_TERM_SHARE,
+    KEEP_RAREST,
+    PRUNE_FROM_CHUNKS,
+    TITLE_WEIGHT,
+    query_terms,
+)
 from qa.store.migrations import pending
 from qa.store.postgres_feeds import PostgresFeedsMixin
 
 # The text search configuration of chunk vectors and queries (Snowball English stemmer, English stop words).
 TS_CONFIG = "english"
-# ts_rank_cd's weights for D, C, B, A: chunk text is A, the title B, so a title match counts for half a body match
-# (as in the SQLite store's BM25 weights).
-RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
-# ts_rank_cd normalisation 1 divides by 1 + log(document length): a long chunk does not win by length alone.
-RANK_NORMALIZATION = 1
+# ts_rank_cd's weights for D, C, B, A. Chunk text is A, the title B: with a one-lexeme query and normalisation 0,
+# ts_rank_cd is the lexeme's occurrences, each counted at its weight — BM25's term frequency with title matches
+# weighed TITLE_WEIGHT.
+RANK_WEIGHTS = f"{{0, 0, {TITLE_WEIGHT}, 1.0}}"
+# Corpus statistics (chunk count, mean length, each lexeme's document frequency) are cached this long per process:
+# a slightly stale figure moves scores a little, and counting per question would cost ~10 ms at 100k chunks.
+STATS_TTL_S = 60.0
 
 # Advisory-lock key of the migration runner (any constant no article key is likely to equal).
 _MIGRATION_LOCK = 0x6E657773716100
@@ -62,6 +74,11 @@ def _row_to_article(row: tuple[Any, ...], with_body: bool = True) -> Article:
     )
 
 
+def _lexeme_query(lexeme: str) -> str:
+    """A one-lexeme ``tsquery`` literal (the lexeme quoted, as tsquery syntax wants it, never parsed as operators)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def lock_key(article_id: str) -> int:
     """The advisory-lock key of an article id: a signed 64-bit hash, the same in every process."""
     return int.from_bytes(hashlib.blake2b(article_id.encode(), digest_size=8).digest(), "big", signed=True)
@@ -83,7 +100,8 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
 
     def __init__(self, url: str, pool_size: int = 10, timeout_s: float = 3.0) -> None:
         self._local = threading.local()
-        self._df_cache: dict[str, int] = {}  # lexeme -> chunks containing it (see _selective)
+        self._df_cache: dict[str, int] = {}  # lexeme -> chunks holding it (see _document_frequencies)
+        self._stats_at: tuple[float, int, float] | None = None  # (when, chunks, mean length): see _stats
         self.pool = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
@@ -202,10 +220,11 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
         )
         # Each chunk's words come from the article row just written: what is indexed is exactly the stored text.
         tx.execute(
-            'INSERT INTO chunks (article_id, chunk_index, start, "end", tsv) '
-            f"SELECT a.id, c.i, c.s, c.e, setweight(to_tsvector('{TS_CONFIG}', a.title), 'B') || "
-            f"setweight(to_tsvector('{TS_CONFIG}', substr(a.body, c.s + 1, c.e - c.s)), 'A') "
-            "FROM articles a, unnest(%s::int[], %s::int[], %s::int[]) AS c(i, s, e) WHERE a.id = %s",
+            'INSERT INTO chunks (article_id, chunk_index, start, "end", tsv, n_tokens) '
+            "SELECT v.id, v.i, v.s, v.e, v.tsv, (SELECT COALESCE(SUM(array_length(positions, 1)), 0) FROM unnest(v.tsv)) "
+            f"FROM (SELECT a.id, c.i, c.s, c.e, setweight(to_tsvector('{TS_CONFIG}', a.title), 'B') || "
+            f"setweight(to_tsvector('{TS_CONFIG}', substr(a.body, c.s + 1, c.e - c.s)), 'A') AS tsv "
+            "FROM articles a, unnest(%s::int[], %s::int[], %s::int[]) AS c(i, s, e) WHERE a.id = %s) AS v",
             (
                 [c.chunk_index for c in chunks],
                 [c.start for c in chunks],
@@ -323,48 +342,67 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
         return {r[0] for r in self._rows("SELECT article_id || ':' || chunk_index FROM chunks")}
 
     # --- lexical search -------------------------------------------------------------------------------
-    def _selective(self, terms: list[str]) -> list[str]:
-        """Drop very common terms (see COMMON_TERM_SHARE), as the SQLite store does. Document frequencies come
-        from the GIN index, per stemmed lexeme, cached per process: a slightly stale count only shifts which
-        common words are left out."""
-        if len(terms) <= KEEP_RAREST:
-            return terms
-        total = self._chunk_estimate()
-        if total < PRUNE_FROM_CHUNKS:
-            return terms
-        lexemes = self._rows(f"SELECT t, to_tsvector('{TS_CONFIG}', t)::text FROM unnest(%s::text[]) AS t", (terms,))
-        df: dict[str, int] = {}
-        for term, vector in lexemes:
-            if vector not in self._df_cache:
-                self._df_cache[vector] = int(
-                    self._one(f"SELECT COUNT(*) FROM chunks WHERE tsv @@ plainto_tsquery('{TS_CONFIG}', %s)", (term,))
-                )
-            df[term] = self._df_cache[vector]
-        rarest = sorted(df, key=df.__getitem__)[:KEEP_RAREST]
-        return [t for t in terms if t in rarest or df.get(t, 0) <= COMMON_TERM_SHARE * total]
+    def _stats(self) -> tuple[int, float]:
+        """``(chunks, mean chunk length)``, cached for STATS_TTL_S (the document frequencies expire with them)."""
+        now = time.monotonic()
+        if self._stats_at is None or now - self._stats_at[0] > STATS_TTL_S:
+            total, mean = self._rows("SELECT COUNT(*), COALESCE(AVG(n_tokens), 0) FROM chunks")[0]
+            self._stats_at = (now, int(total), float(mean) or 1.0)
+            self._df_cache = {}
+        return self._stats_at[1], self._stats_at[2]
 
-    def _chunk_estimate(self) -> int:
-        """Chunk rows, from the planner's statistics (kept by autovacuum; a COUNT(*) costs ~10 ms a question at
-        100k chunks), counted only while the table has never been analysed."""
-        estimate = float(self._one("SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass"))
-        return int(estimate) if estimate >= 0 else int(self._one("SELECT COUNT(*) FROM chunks"))
+    def _document_frequencies(self, lexemes: list[str]) -> dict[str, int]:
+        """Chunks holding each lexeme (counted through the GIN index, cached with the other statistics)."""
+        for lexeme in lexemes:
+            if lexeme not in self._df_cache:
+                query = _lexeme_query(lexeme)
+                self._df_cache[lexeme] = int(
+                    self._one("SELECT COUNT(*) FROM chunks WHERE tsv @@ %s::tsquery", (query,))
+                )
+        return {lexeme: self._df_cache[lexeme] for lexeme in lexemes}
+
+    def _lexemes(self, terms: list[str]) -> list[str]:
+        """The question's terms as the index holds them (stemmed, stop words gone), in the terms' order."""
+        rows = self._rows(
+            f"SELECT DISTINCT ON (l.lexeme) l.lexeme, t.n FROM unnest(%s::text[]) WITH ORDINALITY AS t(term, n), "
+            f"unnest(to_tsvector('{TS_CONFIG}', t.term)) AS l ORDER BY l.lexeme, t.n",
+            (terms,),
+        )
+        return [r[0] for r in sorted(rows, key=lambda r: r[1])]
+
+    def _selective(self, lexemes: list[str], df: dict[str, int], total: int) -> list[str]:
+        """Drop very common lexemes (see COMMON_TERM_SHARE), as the SQLite store does."""
+        if len(lexemes) <= KEEP_RAREST or total < PRUNE_FROM_CHUNKS:
+            return lexemes
+        rarest = sorted(lexemes, key=df.__getitem__)[:KEEP_RAREST]
+        return [x for x in lexemes if x in rarest or df[x] <= COMMON_TERM_SHARE * total]
 
     def bm25(self, question: str, n: int, filters: Filters | None = None) -> list[tuple[str, int, float]]:
-        """Top ``n`` ready chunks matching any of the question's terms, ranked by ``ts_rank_cd`` (cover density,
-        title matches weighed half). Terms go in as bound parameters, one ``plainto_tsquery`` each, OR-ed: no
-        query syntax can be injected."""
-        terms = self._selective(query_terms(question))
-        if not terms:
+        """Okapi BM25 computed in SQL over the chunks matching any of the question's lexemes (found through the
+        GIN index): IDF from the document frequencies, term frequency from ``ts_rank_cd`` per lexeme, length from
+        ``n_tokens``; the same formula and constants as FTS5's. Lexemes go in as bound parameters: no query
+        syntax can be injected."""
+        terms = query_terms(question)
+        lexemes = self._lexemes(terms) if terms else []
+        if not lexemes:
             return []
+        total, mean_length = self._stats()
+        df = self._document_frequencies(lexemes)
+        lexemes = self._selective(lexemes, df, total)
+        idf = [math.log(1 + (total - df[x] + 0.5) / (df[x] + 0.5)) for x in lexemes]
+        queries = [_lexeme_query(x) for x in lexemes]
         where, args = self._where(filters, ("ready",))
-        query = " || ".join([f"plainto_tsquery('{TS_CONFIG}', %s)"] * len(terms))
+        # BM25 per lexeme: idf * tf * (k1 + 1) / (tf + k1 * (1 - b) + k1 * b * length / mean length).
         sql = (
-            f"WITH q AS (SELECT {query} AS query) "
-            f"SELECT c.article_id, c.chunk_index, ts_rank_cd('{RANK_WEIGHTS}', c.tsv, q.query, {RANK_NORMALIZATION}) AS score "
-            "FROM q, chunks c JOIN articles a ON a.id = c.article_id "
-            f"WHERE c.tsv @@ q.query AND {where} ORDER BY score DESC, c.article_id, c.chunk_index LIMIT %s"
+            "SELECT c.article_id, c.chunk_index, (SELECT SUM(t.idf * f.tf * %s / (f.tf + %s + %s * c.n_tokens)) "
+            "FROM unnest(%s::tsquery[], %s::float8[]) AS t(q, idf), "
+            f"LATERAL (SELECT ts_rank_cd('{RANK_WEIGHTS}', c.tsv, t.q, 0) AS tf) AS f) AS score "
+            "FROM chunks c JOIN articles a ON a.id = c.article_id "
+            f"WHERE c.tsv @@ %s::tsquery AND {where} ORDER BY score DESC, c.article_id, c.chunk_index LIMIT %s"
         )
-        return [(r[0], r[1], float(r[2])) for r in self._rows(sql, [*terms, *args, n])]
+        saturation = [BM25_K1 + 1, BM25_K1 * (1 - BM25_B), BM25_K1 * BM25_B / mean_length]
+        rows = self._rows(sql, [*saturation, queries, idf, " | ".join(queries), *args, n])
+        return [(r[0], r[1], float(r[2])) for r in rows]
 
     # --- inspection -----------------------------------------------------------------------------------
     def audit(self) -> StoreAudit:

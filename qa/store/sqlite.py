@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qa.models import Article, ArticleState, Chunk, Filters
 from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
-from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
+from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, TITLE_WEIGHT, query_terms
 from qa.store.migrations import pending
 from qa.store.sqlite_feeds import SQLiteFeedsMixin
 
@@ -357,8 +357,8 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
             return []
         where, args = self._where(filters, ("ready",))
         sql = (
-            "SELECT c.article_id, c.chunk_index, -bm25(chunks_fts, 0.5, 1.0) AS score "
+            f"SELECT c.article_id, c.chunk_index, -bm25(chunks_fts, {TITLE_WEIGHT}, 1.0) AS score "
             "FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN articles a ON a.id = c.article_id "
-            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?"
+            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, {TITLE_WEIGHT}, 1.0) LIMIT ?"
         )
         return [(r[0], r[1], r[2]) for r in self._connect().execute(sql, [query, *args, n])]
