@@ -276,7 +276,8 @@ def search(
 def _print_citations(citations: list[Any]) -> None:
     for n, c in enumerate(citations, 1):
         when = f", {c.published_at}" if c.published_at else ""
-        out.print(f"[{n}] {c.title}{when} ({c.article_id} {c.start}-{c.end})", markup=False, highlight=False)
+        outlets = f", carried by {c.outlets} outlets" if c.outlets > 1 else ""
+        out.print(f"[{n}] {c.title}{when} ({c.article_id} {c.start}-{c.end}{outlets})", markup=False, highlight=False)
         out.print(f"    “{c.quote}”", markup=False, highlight=False)
 
 

@@ -116,6 +116,10 @@ def test_feeds_commands(two_outlets: tuple[Site, Site], tmp_path: Path) -> None:
     assert any(c["outlets"] == 2 for b_ in briefing["bullets"] for c in b_["citations"])
     text = qa("brief", "--new-since", "2000-01-01T00:00", "--data-dir", data)
     assert "2 outlets" in text.stdout
+    answer = qa("ask", "When will the Marrowby footbridge open to pedestrians?", "--data-dir", data, "--json")
+    cited = json.loads(answer.stdout)["citations"]
+    assert cited and len({c["article_id"] for c in cited}) == 1 and cited[0]["outlets"] == 2  # one copy cited
+    assert "carried by 2 outlets" in qa("ask", "When will the Marrowby footbridge open?", "--data-dir", data).stdout
     # Relative days resolve against --today: "yesterday" of 2025-05-04 keeps only the article of 2025-05-03.
     day = qa("brief", "--feed", fa["id"], "--since", "yesterday", "--today", "2025-05-04", "--data-dir", data, "--json")
     assert day.exit_code == 0, day.output
