@@ -65,7 +65,7 @@ class AnswerEngine:
         self.retriever = retriever
         self.embedder = embedder
         self.settings = settings
-        self.extractive = ExtractiveGenerator(embedder)
+        self.extractive = ExtractiveGenerator(embedder, min_relevance=settings.answer_min_relevance)
         self._llm: Generator | None = None
         self._verifier: GroundingVerifier | None = None
         self._lock = threading.Lock()

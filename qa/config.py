@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 120.0
     llm_context_tokens: int = Field(3000, ge=256, description="Token budget for sources in the prompt.")
 
+    # --- extractive answers ----------------------------------------------------------------------------
+    answer_min_relevance: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="A passage from another article than the one an answer leads with is shown only when its "
+        "article's best sentence covers at least this (weighted) share of the question's words; calibrated by "
+        "`python -m eval.calibrate_relevance` on the RealTimeQA tuning half.",
+    )
+
     # --- grounding ---------------------------------------------------------------------------------
     grounding_threshold: float = Field(0.4735, ge=0.0, le=1.0)  # fitted with qa/grounding_weights.json
 

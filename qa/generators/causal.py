@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa.generators.evidence import Pool, Sentence
+from qa.generators.questions import term, wordset
 
 _STRONG = re.compile(
     r"\b(?:because|due to|owing to|as a result|result(?:ed|s)? (?:of|from)|the reason|reasons? (?:for|was|is|were)"
@@ -67,9 +68,50 @@ def find_reasons(pool: Pool, link: float = 0.5) -> Reasons:
         if _NO_REASON.search(text):
             out.denials.append(s)
             continue
-        if _STRONG.search(text) or _SAID_IT_WAS.search(text) or _weak_cause(s, event):
+        stated = _STRONG.search(text) or _SAID_IT_WAS.search(text) or _weak_cause(s, event)
+        if stated or (s in out.events and _parsed_cause(s, event, set(pool.question.terms))):
             out.causal.append(s)
     return out
+
+
+# Verbs whose to-infinitive says what (their complement), not why: "voted to close the pool", "plans to sell".
+_COMPLEMENT_VERBS = wordset(
+    "vote decide agree plan want try refuse promise hope fail seek aim threaten ask vow pledge choose offer expect "
+    "intend need begin start continue move prepare attempt manage struggle urge order tell allow force fight "
+    "campaign wish mean propose arrange claim appear seem set go have use help"
+)
+# Participles that give a reason in news copy: "..., blaming higher costs", "..., citing a shortage".
+_REASON_GIVING = wordset("blame cite attribute point")
+_CAUSAL_MARKS = wordset("because so")  # "because it rained", "so that the school could grow"
+
+
+def _parsed_cause(s: Sentence, event: set[str], question_terms: set[str]) -> bool:
+    """The event's verb (found through the question's words) has an adverbial clause of cause or purpose
+    (spaCy's parse): "because ...", "so that ...", "..., blaming/citing ...", or a purpose infinitive ("is laying
+    a pipeline to keep up with demand") that is not part of the asked event itself ("voted to close")."""
+    from qa.nlp import parse
+
+    doc = parse(s.text)
+    verbs = set()
+    for tok in doc:
+        if term(tok.text) in event:
+            v = tok
+            while v.pos_ not in ("VERB", "AUX") and v.head is not v:
+                v = v.head
+            if v.pos_ in ("VERB", "AUX"):
+                verbs.add(v)
+    for v in verbs:
+        for c in v.children:
+            if c.dep_ != "advcl":
+                continue
+            if {k.lower_ for k in c.children if k.dep_ == "mark"} & _CAUSAL_MARKS:
+                return True
+            if c.tag_ == "VBG" and c.lemma_ in _REASON_GIVING:
+                return True
+            purpose = any(k.dep_ == "aux" and k.lower_ == "to" for k in c.children)
+            if purpose and v.lemma_ not in _COMPLEMENT_VERBS and term(c.text) not in question_terms:
+                return True
+    return False
 
 
 def _weak_cause(s: Sentence, event: set[str]) -> bool:
@@ -83,17 +125,32 @@ def _weak_cause(s: Sentence, event: set[str]) -> bool:
 
 
 def restate(question: str) -> str:
-    """ "Why was the meeting cancelled?" -> "why the meeting was cancelled" (for "no reason is given for ...")."""
+    """ "Why was the meeting cancelled?" -> "why the meeting was cancelled", "Why is the board laying a pipe?" ->
+    "why the board is laying a pipe" (for "no reason is given for ..."): the auxiliary goes before the clause's
+    first verb after the subject, found by spaCy's tagger."""
     q = question.strip().rstrip("?").strip()
-    m = re.match(r"(?i)why\s+(was|were|is|are|has|have|had)\s+(.+)$", q)
+    m = re.match(r"(?i)why\s+(was|were|is|are|has|have|had|will|would|can|could|should|must|may|might)\s+(.+)$", q)
     if m:
         aux, rest = m.group(1), m.group(2)
-        words = rest.split()
-        for i in range(len(words) - 1, 0, -1):
-            if re.search(r"(?:ed|en|wn|ld|ght)$", words[i]):
-                return "why " + " ".join([*words[:i], aux, *words[i:]])
+        verb = _first_verb_after_subject(q, m.start(2))
+        if verb is not None:
+            return f"why {q[m.start(2) : verb].rstrip()} {aux} {q[verb:]}"
         return f"why {rest} {aux}"
     m = re.match(r"(?i)why\s+(?:did|does|do)\s+(.+)$", q)
     if m:
         return f"why {m.group(1)}"
     return "why" if not q.lower().startswith("why") else q[0].lower() + q[1:]
+
+
+def _first_verb_after_subject(question: str, start: int) -> int | None:
+    from qa.nlp import parse
+
+    doc = parse(question)
+    subject = next((c for c in doc.noun_chunks if c.start_char >= start), None)
+    after = subject.end_char if subject is not None and subject.start_char == start else start
+    for tok in doc:
+        if tok.idx >= after and tok.tag_ in ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ"):
+            return tok.idx
+    if subject is not None and subject.start_char == start and subject.end_char < len(question):
+        return subject.end_char + 1  # no verb: "why is the price of bread so high" -> after the subject
+    return None

@@ -147,6 +147,10 @@ class Pool:
                 got += ARTICLE_CREDIT * w
         return got / total
 
+    def article_relevance(self, s: Sentence) -> float:
+        """How well the sentence's article matches the question: the best coverage of its retrieved sentences."""
+        return max((x.coverage for x in self.sentences if x.article.id == s.article.id), default=0.0)
+
     @cached_property
     def names(self) -> frozenset[str]:
         """Capitalised words the articles use mid-sentence: only these are names when they open a sentence

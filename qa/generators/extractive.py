@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
+from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.generators.base import Draft, DraftSentence, Source, Trace
 from qa.generators.causal import find_reasons, restate
@@ -24,6 +25,7 @@ from qa.generators.evidence import (
     select,
     with_antecedents,
 )
+from qa.generators.presentation import present
 from qa.generators.questions import Question, analyse
 from qa.generators.spans import short_answer
 from qa.reasons import Reason
@@ -32,12 +34,15 @@ MIN_COVERAGE = 0.2  # share of the question's (weighted) words the best evidence
 CANDIDATE_SENTENCES = 12  # short answers are looked for in this many of the best sentences
 HARD_TYPES = ("person", "count", "quantity", "date", "place")
 MAX_NO_REASON = 7  # sentences quoted when the articles give no reason
+_MIN_RELEVANCE: float = Settings.model_fields["answer_min_relevance"].default
 
 
-def _draft(sentences: list[Sentence], **kw: object) -> Draft:
+def _draft(pool: Pool, sentences: list[Sentence], **kw: object) -> Draft:
+    """The chosen sentences as shown (:mod:`qa.generators.presentation`): with the sentence an opening "it" needs,
+    quotations whole, nothing twice."""
     out = [
-        DraftSentence(text=s.text, spans=[(s.article.id, s.start, s.end)], score=round(min(s.score, 1.0), 4))
-        for s in sentences
+        DraftSentence(text=p.text, spans=[(p.article_id, p.start, p.end)], score=round(min(p.score, 1.0), 4))
+        for p in present(pool, sentences)
     ]
     return Draft(sentences=out, **kw)  # type: ignore[arg-type]
 
@@ -60,11 +65,16 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def __init__(
-        self, embedder: Embedder | None = None, min_coverage: float = MIN_COVERAGE, max_sentences: int = 3
+        self,
+        embedder: Embedder | None = None,
+        min_coverage: float = MIN_COVERAGE,
+        max_sentences: int = 3,
+        min_relevance: float = _MIN_RELEVANCE,
     ) -> None:
         self.embedder = embedder
         self.min_coverage = min_coverage
         self.max_sentences = max_sentences
+        self.min_relevance = min_relevance
 
     # --- answers -----------------------------------------------------------------------------------
     def answer(self, question: str, sources: list[Source], today: dt.date | None) -> Draft:
@@ -103,17 +113,24 @@ class ExtractiveGenerator:
             picked = [s for s in picked if s.key != short.sentence.key]
             picked = with_antecedents(pool, [short.sentence]) + picked
             picked = picked[: self.max_sentences + 1]
+        picked = self._relevant(pool, picked, short.sentence if short else picked[0])
         return _draft(
+            pool,
             picked,
             short_answer=short.text if short else None,
             short_answer_span=(short.sentence.article.id, short.start, short.end) if short else None,
         )
 
+    def _relevant(self, pool: Pool, picked: list[Sentence], lead: Sentence) -> list[Sentence]:
+        """Passages from the article the answer leads with, and from other articles only when they are relevant
+        (at or above the cutoff): a passage from an unrelated article is not evidence."""
+        return [s for s in picked if s.article.id == lead.article.id or pool.article_relevance(s) >= self.min_relevance]
+
     def _abstain(self, pool: Pool, reason: Reason) -> Draft:
         """Say that the articles don't answer, and show the closest evidence (clearly not as an answer)."""
         closest = select(pool, limit=2, ratio=0.0)
         preface = _say(pool.question) + " The closest passages:"
-        return _draft(closest[:2], answerable=False, preface=preface, reason=reason)
+        return _draft(pool, closest[:2], answerable=False, preface=preface, reason=reason)
 
     def _why(self, pool: Pool, question: str) -> Draft:
         reasons = find_reasons(pool)
@@ -122,10 +139,11 @@ class ExtractiveGenerator:
             chosen = with_antecedents(pool, reasons.causal[:2])
             keys = {s.key for s in chosen}
             chosen += [s for s in top if s.key not in keys][: max(0, self.max_sentences - len(chosen))]
-            return _draft(chosen)
+            return _draft(pool, self._relevant(pool, chosen, reasons.causal[0]))
         if not reasons.events and not reasons.denials:
             return self._abstain(pool, Reason.BELOW_RELEVANCE)
         return _draft(
+            pool,
             self._no_reason_evidence(pool, reasons.events, reasons.denials),
             answerable=False,
             reason=Reason.NO_REASON_STATED,

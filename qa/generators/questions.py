@@ -71,6 +71,14 @@ _HOW_ADJ = re.compile(r"\bhow\s+(?:much|many|large|big|long|old|far|tall|high|fa
 _WH_TERMS = frozenset(term(w) for w in WH)
 _PAST_AUX = re.compile(r"\b(?:did|has|have|had)\b")
 _MODAL_AUX = re.compile(r"\b(?:will|would|could|can|may|might|should|must|shall)\b")
+# Words of a change in amount ("rose", "cut", "doubled"): shared by question analysis ("by how much did it rise?")
+# and the span finder ("rose from 30 to 60" is a change, not a range).
+CHANGE_WORDS = (
+    r"\b(?:rose|rise[sn]?|rising|fell|fall(?:s|en|ing)?|grew|grow(?:s|n|ing)?|went|gone|up|down|"
+    r"(?:increas|decreas|rais|lower|reduc|cut|climb|drop|jump|doubl|tripl|chang|mov|shift|soar|plung|slash|"
+    r"widen|narrow|extend|shorten|push|pull|revis|upgrad|downgrad|hik)\w*)\b"
+)
+_CHANGE = re.compile(rf"\bby how much\b|{CHANGE_WORDS}")
 _REASON = re.compile(r"\b(why|what caused|for what reason|what (?:was|is|were) the (?:reason|cause))\b")
 
 
@@ -89,6 +97,8 @@ class Question:
     before: list[str] = field(default_factory=list)  # keys of the clause's words before the wh-phrase
     after: list[str] = field(default_factory=list)  # ... and after it: the answer's neighbours in a statement
     wh: str = ""  # the question word the type comes from ("" when there is none)
+    asks_age: bool = False  # "how old", "what age": only an age answers, not any number
+    asks_change: bool = False  # "by how much did it rise": a percentage answers a question about a price
 
     @property
     def is_why(self) -> bool:
@@ -197,6 +207,9 @@ def analyse(question: str) -> Question:
     elif wh in ("which", "what"):
         named = re.match(r"\s*(?:is|was|are|were) (?:the|its|his|her|their) (.*)", rest)
         head = _head_after(named.group(1) if named and wh == "what" else rest)
+        owned = re.match(r"\s*(?:is|was|are|were) [\w\s.\-]+?['’]s ([a-z]+)\W*$", rest)
+        if head is None and owned:  # "what is the museum's age?": the noun after the possessive
+            head = owned.group(1)
         if named and head in ("name", "names"):
             head = None
         name_of = bool(re.search(r"\bnames? of\b", rest))
@@ -238,4 +251,6 @@ def analyse(question: str) -> Question:
         after=after_words,
         role_of=role_of,
         wh=wh,
+        asks_age=(nxt == "old" and wh == "how") or head in ("age", "ages"),
+        asks_change=bool(_CHANGE.search(low)),
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from qa import wordnet
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.gazetteer import PLACES
-from qa.generators.questions import PERSON_NOUNS, Question, term, wordset
+from qa.generators.questions import CHANGE_WORDS, PERSON_NOUNS, Question, term, wordset
 from qa.text import STOPWORDS
 
 _MONTH = (
@@ -30,14 +30,16 @@ _DATE = re.compile(
     rf"|(?:the\s+)?(?:end|start|beginning|middle)\s+of\s+(?:{_MONTH}|the year|next year|this year))\b"
 )
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|[mbk]n?)\b)?"
-_MONEY = re.compile(rf"[$€£]\s?\d[\d,]*(?:\.\d+)?{_SCALE}|\b\d[\d,]*(?:\.\d+)?{_SCALE}\s(?:dollars|euros|pounds)\b")
-_PERCENT = re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)")
+_MONEY = re.compile(
+    rf"[$€£]\s?\d(?:[\d,]*\d)?(?:\.\d+)?{_SCALE}|\b\d(?:[\d,]*\d)?(?:\.\d+)?{_SCALE}\s(?:dollars|euros|pounds)\b"
+)
+_PERCENT = re.compile(r"\b\d(?:[\d,]*\d)?(?:\.\d+)?\s?(?:%|percent\b|per cent\b|percentage points?\b)")
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
     "|hundred|hundreds|thousand|thousands|dozen|dozens|million|millions"
 )
 _NUMBER = re.compile(
-    rf"(?<![\w\-.])(?:\d[\d,]*(?:\.\d+)?{_SCALE}|(?:{_NUMBER_WORDS})(?:\s(?:million|thousand|hundred))?)\b",
+    rf"(?<![\w\-.])(?:\d(?:[\d,]*\d)?(?:\.\d+)?{_SCALE}|(?:{_NUMBER_WORDS})(?:\s(?:million|thousand|hundred))?)\b",
     re.IGNORECASE,
 )
 _UNIT = re.compile(
@@ -227,7 +229,64 @@ def candidates(
         unit = _UNIT.match(text, b)
         if unit:
             add(a, unit.end(), "measure", strip=False)
-    return found
+    return _with_ranges(body, found)
+
+
+_FIGURES_OF_RANGE = ("money", "percent", "number", "measure")
+_RANGE_JOIN = re.compile(r"\s*(?:to|or|and|–|—)\s*")  # "30 to 60", "six or seven", "between 5 and 10", "5–7"
+_BETWEEN = re.compile(r"\bbetween\s+$", re.IGNORECASE)
+_FROM = re.compile(r"\bfrom\s+$", re.IGNORECASE)
+# "rose from 30 to 60" is a change, whose answer is where it ended; "cost from $5 to $8" is a range.
+_CHANGE = re.compile(rf"{CHANGE_WORDS}[^.]{{0,40}}$", re.IGNORECASE)
+
+
+def _with_ranges(body: str, found: list[Candidate]) -> list[Candidate]:
+    """Two figures joined as a range ("30 to 60", "six to seven tonnes", "between $5 and $8") become one
+    candidate and their parts are dropped; in a change ("rose from 30 to 60") the first figure is the old value."""
+    figures = sorted((c for c in found if c.kind in _FIGURES_OF_RANGE), key=lambda c: (c.start, -c.end))
+    ranges: list[Candidate] = []
+    for c1 in figures:
+        for c2 in figures:
+            if c2.start <= c1.end or not _RANGE_JOIN.fullmatch(body, c1.end, c2.start):
+                continue
+            joiner = body[c1.end : c2.start].strip()
+            before = body[max(0, c1.start - 80) : c1.start]
+            if joiner == "and" and not _BETWEEN.search(before):
+                continue
+            if joiner == "to" and _FROM.search(before) and _CHANGE.search(before[: _FROM.search(before).start()]):
+                c1.dropped = "earlier_value_of_change"
+                continue
+            ranges.append(Candidate(body[c1.start : c2.end], c1.start, c2.end, c2.kind, c1.sentence))
+    if not ranges:
+        return found
+    inside = [
+        c for c in found if c.kind in _FIGURES_OF_RANGE and any(r.start <= c.start and c.end <= r.end for r in ranges)
+    ]
+    for c in inside:
+        c.dropped = "part_of_range"
+    return found + ranges
+
+
+_ANY = re.compile(r"")
+# A date asked for at a grain ("in what year", "which month") is answered at that grain or finer.
+_GRAIN = {
+    "year": re.compile(r"\b(?:19|20)\d\d\b|\byear\b", re.IGNORECASE),
+    "years": re.compile(r"\b(?:19|20)\d\d\b|\byears?\b", re.IGNORECASE),
+    "month": re.compile(rf"{_MONTH}|\bmonth\b", re.IGNORECASE),
+    "day": re.compile(rf"{_DAY}|\d|\b(?:day|today|tomorrow|yesterday)\b", re.IGNORECASE),
+}
+_AGE_AFTER = re.compile(r"\s?-?\s?years?[\s-]+old\b|\s+years? of age\b", re.IGNORECASE)
+_AGE_BEFORE = re.compile(r"\b(?:aged|age of|ages?)\s+$", re.IGNORECASE)
+
+
+def _is_age(c: Candidate) -> bool:
+    """A figure written as someone's age: "67 years old", "a 67-year-old", "aged 67", "Ada Lune, 67, said"."""
+    body = c.sentence.article.body
+    before, after = body[max(0, c.start - 15) : c.start], body[c.end : c.end + 20]
+    if _AGE_AFTER.match(after) or _AGE_BEFORE.search(before) or re.search(r"(?i)\byears?\W+old\b", c.text):
+        return True
+    appositive = (before.endswith(", ") and after.startswith(",")) or (before.endswith("(") and after.startswith(")"))
+    return appositive and bool(re.fullmatch(r"\d{1,3}", c.text))
 
 
 def _type_fit(c: Candidate, question: Question) -> float:
@@ -235,8 +294,10 @@ def _type_fit(c: Candidate, question: Question) -> float:
     t, kind = question.atype, c.kind
     words = c.text.split()
     if t == "date":
-        return 1.0 if kind == "date" else 0.0
-    if t == "count" or (t == "quantity" and re.search(r"(?i)\bhow old\b", question.text)):
+        return 1.0 if kind == "date" and _GRAIN.get(question.head_word or "", _ANY).search(c.text) else 0.0
+    if question.asks_age:
+        return 1.0 if kind in ("number", "measure") and _is_age(c) else 0.0
+    if t == "count":
         return 1.0 if kind == "number" else 0.0
     if t == "quantity":
         money = bool(set(question.terms) & {term(w) for w in _MONEY_WORDS}) or "$" in question.text
@@ -244,7 +305,8 @@ def _type_fit(c: Candidate, question: Question) -> float:
         if kind == "money":
             return 1.0 if money or not pct else 0.3
         if kind == "percent":
-            return 1.0 if pct or not money else 0.8
+            # A price is no percentage, but a rise in one may be ("by how much will fares rise?").
+            return 1.0 if pct or not money else 0.8 if question.asks_change else 0.0
         if kind == "measure":
             return 0.0 if money or pct else 0.9
         return 0.0 if money or pct else 0.4 if kind == "number" else 0.0
@@ -366,6 +428,8 @@ def short_answer(
         for c in found[s.key]:
             if seen is not None:
                 seen.append(c)
+            if c.dropped:  # set when the candidates were found ("part_of_range", "earlier_value_of_change")
+                continue
             fit = _type_fit(c, question)
             c.features["type_fit"] = fit
             if fit <= 0:
