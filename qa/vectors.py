@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -98,10 +99,12 @@ class ChromaIndex:
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[str, int, float]]:
         """Nearest chunks as ``(article_id, chunk_index, cosine similarity)``."""
-        with _server_reachable(self.settings):
-            res = self.collection.query(
+        res = _retrying_segment_reads(
+            lambda: self.collection.query(
                 query_embeddings=[vector], n_results=n, where=_where(filters), include=["metadatas", "distances"]
-            )
+            ),
+            self.settings,
+        )
         metas = (res.get("metadatas") or [[]])[0]
         dists = (res.get("distances") or [[]])[0]
         return [
@@ -135,6 +138,30 @@ def _server_reachable(settings: Settings) -> Iterator[None]:
     except httpx.TransportError as exc:
         where = f"{settings.chroma_host}:{settings.chroma_port}"
         raise StoreUnavailable(f"the Chroma server at {where} is unavailable ({type(exc).__name__})") from exc
+
+
+# Embedded Chroma builds a collection's HNSW segment reader lazily from its files; while a concurrent write
+# (the first vectors after the collection was empty, say) has not flushed them yet, a query fails with this
+# InternalError. It is over within milliseconds, so the read is retried with a short backoff before giving up.
+SEGMENT_NOT_WRITTEN = "Nothing found on disk"
+SEGMENT_READ_BACKOFF_S = (0.02, 0.05, 0.1, 0.2, 0.4)
+
+
+def _retrying_segment_reads(read: Callable[[], Any], settings: Settings) -> Any:
+    """``read()`` retried while the index's segment is still being written; a 503 if that outlasts the backoff."""
+    from chromadb.errors import InternalError
+
+    for pause in (*SEGMENT_READ_BACKOFF_S, None):
+        try:
+            with _server_reachable(settings):
+                return read()
+        except InternalError as exc:
+            if SEGMENT_NOT_WRITTEN not in str(exc):
+                raise
+            if pause is None:
+                raise StoreUnavailable("the vector index is being written by another request; retry shortly") from exc
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def _is_live(meta: Any) -> bool:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from qa.config import Settings
+from qa.errors import StoreUnavailable
 from qa.models import ArticleIn
 from qa.service import NewsQA
 from tests.paths import DEMO_ARTICLES
@@ -76,3 +80,31 @@ def test_a_vector_whose_record_is_going_is_skipped(demo_service: NewsQA, tmp_pat
         collection.query = real_query
         svc.close()
     assert len(hits) == 1 and answer.question
+
+
+def test_a_segment_still_being_written_is_waited_for(demo_service: NewsQA, tmp_path: Path) -> None:
+    """Embedded Chroma fails a query with "Error creating hnsw segment reader: Nothing found on disk" while a
+    concurrent write has not flushed the collection's first segment files (seen under concurrent add/delete of
+    the same ids). The read is retried; if the segment never appears, the answer is a 503, never a 500."""
+    from chromadb.errors import InternalError
+
+    svc = NewsQA(Settings(data_dir=tmp_path), embedder=demo_service.embedder)
+    svc.ingest_records([ArticleIn(id="tide-1", title="Tide", body="The spring tide flooded the harbour car park.")])
+    collection = svc.index.collection  # type: ignore[attr-defined]
+    real_query = collection.query
+    failures = iter([True, True])
+
+    def query_while_flushing(*args: object, **kwargs: object) -> dict:
+        if next(failures, False):
+            raise InternalError("Error executing plan: Error creating hnsw segment reader: Nothing found on disk")
+        return real_query(*args, **kwargs)
+
+    collection.query = query_while_flushing
+    try:
+        assert len(svc.search("When did the tide flood the car park?", k=5, mode="dense")) == 1
+        failures = itertools.repeat(True)
+        with pytest.raises(StoreUnavailable):
+            svc.search("When did the tide flood the car park?", k=5, mode="dense")
+    finally:
+        collection.query = real_query
+        svc.close()
