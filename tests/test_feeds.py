@@ -531,3 +531,22 @@ def test_host_gate_spaces_requests_and_caps_them() -> None:
     starts.sort()
     assert most[0] <= 2
     assert all(b - a >= 0.095 for a, b in itertools.pairwise(starts))
+
+
+def test_robots_txt_that_is_unreadable_allows_and_one_that_is_forbidden_disallows(tmp_path: Path) -> None:
+    from qa.feeds.fetch import Fetcher
+
+    binary, forbidden = Site(), Site()
+    binary.routes["/robots.txt"] = Route(b"\x00\x01\x02", content_type="application/octet-stream")
+    forbidden.routes["/robots.txt"] = Route(b"no", status=403, content_type="text/plain")
+    for site in (binary, forbidden):
+        site.routes["/p"] = page("Library reopens", LOCAL_STORIES["library"], "Any")
+    fetcher = Fetcher(feed_settings(tmp_path))
+    try:
+        with binary.running(), forbidden.running():
+            assert fetcher.get(binary.url("/p"), "page").status == 200
+            with pytest.raises(FetchRefused, match=r"robots\.txt"):
+                fetcher.get(forbidden.url("/p"), "page")
+            assert not forbidden.page_hits("/p")
+    finally:
+        fetcher.close()

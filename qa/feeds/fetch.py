@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from qa.config import Settings
+from qa.errors import QAError
 from qa.feeds.guard import AllowList, FetchFailed, FetchRefused, Guard
 
 Kind = Literal["feed", "page", "robots"]
@@ -268,7 +269,11 @@ class Fetcher:
                 parser.disallow_all = True
                 return parser
             return None
-        parser.parse(fetched.text().splitlines())
+        try:
+            lines = fetched.text().splitlines()
+        except QAError:  # not text at all: no rules can be read from it
+            return None
+        parser.parse(lines)
         return parser
 
 

@@ -17,6 +17,7 @@ and ingest them, record what happened.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
 import threading
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from qa.service import NewsQA
 
 Progress = Callable[[int], None]
+log = logging.getLogger("qa.feeds")
 
 
 def lease_owner() -> str:
@@ -197,6 +199,9 @@ class FeedPoller:
             return outcome("skipped", exc.detail)
         except QAError as exc:  # a page the ingest refuses (too long, invalid field): it will not get better
             return outcome("skipped", exc.detail)
+        except Exception as exc:  # a bug or a library failing on odd input: this entry only, tried again next poll
+            log.exception("feed entry %s failed", entry.link)
+            return outcome("failed", f"unexpected error: {type(exc).__name__}: {exc}")
 
     def _store(
         self, feed_id: str, lease: Lease, batch: list[tuple[Entry, Article]], progress: Progress | None
