@@ -173,3 +173,45 @@ def test_server_polls_in_the_background(two_outlets: tuple[Site, Site], tmp_path
             time.sleep(0.3)
         assert feed["entries_seen"] == 2 and feed["last_success_at"], feed
         assert httpx.get(f"{base}/v1/articles", timeout=30).json()["total"] == 2
+
+
+def test_two_processes_polling_one_feed_poll_it_once(tmp_path: Path, postgres_url: str) -> None:
+    """Two `qa feeds poll` processes sharing one PostgreSQL store (each with its own data dir for vectors): the
+    second starts while the first holds the feed's lease and is told a poll is already running; every page is
+    fetched once."""
+    import psycopg
+
+    n = 30
+    site = bulk_site(n, delay_s=1.0)  # the first poll lasts ~15 s: longer than the second process takes to start
+    env = {
+        **os.environ,
+        **FETCH_ENV,
+        "QA_DATABASE_URL": postgres_url,
+        "QA_FETCH_WORKERS": "2",
+        "QA_FETCH_HOST_CONCURRENCY": "2",
+    }
+
+    def poll(side: str) -> subprocess.Popen[str]:
+        (tmp_path / side).mkdir(exist_ok=True)
+        cmd = [*qa_command(), "feeds", "poll", "--data-dir", str(tmp_path / side)]
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def leased() -> bool:
+        with psycopg.connect(postgres_url) as con:
+            return con.execute("SELECT lease_owner FROM feeds").fetchone()[0] is not None  # type: ignore[index]
+
+    with site.running():
+        added = subprocess.run(
+            [*qa_command(), "feeds", "add", site.url("/bulk.xml"), "--data-dir", str(tmp_path / "a")],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr[-2000:]
+        first = poll("a")
+        deadline = time.monotonic() + 300
+        while not leased() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = poll("b")
+        outcomes = [(p.wait(timeout=600), p.stdout.read()) for p in (first, second)]  # type: ignore[union-attr]
+    assert outcomes[0][0] == 0 and "30 added" in outcomes[0][1], outcomes
+    assert outcomes[1][0] == ExitCode.FAILED and "already running" in outcomes[1][1], outcomes
+    assert all(len(site.page_hits(f"/n/{i}")) == 1 for i in range(n))
