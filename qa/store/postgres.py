@@ -48,6 +48,8 @@ RANK_WEIGHTS = f"{{0, 0, {TITLE_WEIGHT}, 1.0}}"
 # Corpus statistics (chunk count, mean length, each lexeme's document frequency) are cached this long per process:
 # a slightly stale figure moves scores a little, and counting per question would cost ~10 ms at 100k chunks.
 STATS_TTL_S = 60.0
+# Terms whose lexemes are remembered per process (a few MB at most); the cache starts afresh beyond.
+LEXEME_CACHE_TERMS = 100_000
 
 # Advisory-lock key of the migration runner (any constant no article key is likely to equal).
 _MIGRATION_LOCK = 0x6E657773716100
@@ -102,6 +104,7 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
         self._local = threading.local()
         self._df_cache: dict[str, int] = {}  # lexeme -> chunks holding it (see _document_frequencies)
         self._stats_at: tuple[float, int, float] | None = None  # (when, chunks, mean length): see _stats
+        self._lexeme_cache: dict[str, tuple[str, ...]] = {}  # query term -> its lexemes (see _lexemes)
         self.pool = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
@@ -362,13 +365,18 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
         return {lexeme: self._df_cache[lexeme] for lexeme in lexemes}
 
     def _lexemes(self, terms: list[str]) -> list[str]:
-        """The question's terms as the index holds them (stemmed, stop words gone), in the terms' order."""
-        rows = self._rows(
-            f"SELECT DISTINCT ON (l.lexeme) l.lexeme, t.n FROM unnest(%s::text[]) WITH ORDINALITY AS t(term, n), "
-            f"unnest(to_tsvector('{TS_CONFIG}', t.term)) AS l ORDER BY l.lexeme, t.n",
-            (terms,),
-        )
-        return [r[0] for r in sorted(rows, key=lambda r: r[1])]
+        """The question's terms as the index holds them (stemmed, stop words gone), in the terms' order. A term's
+        lexemes never change, so they are asked for once per process (a round trip saved on most questions)."""
+        new = [t for t in terms if t not in self._lexeme_cache]
+        if new:
+            if len(self._lexeme_cache) > LEXEME_CACHE_TERMS:
+                self._lexeme_cache.clear()
+            rows = self._rows(
+                f"SELECT t, ARRAY(SELECT lexeme FROM unnest(to_tsvector('{TS_CONFIG}', t))) FROM unnest(%s::text[]) AS t",
+                (new,),
+            )
+            self._lexeme_cache.update({r[0]: tuple(r[1]) for r in rows})
+        return list(dict.fromkeys(x for t in terms for x in self._lexeme_cache.get(t, ())))
 
     def _selective(self, lexemes: list[str], df: dict[str, int], total: int) -> list[str]:
         """Drop very common lexemes (see COMMON_TERM_SHARE), as the SQLite store does."""
