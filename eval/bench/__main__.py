@@ -35,6 +35,20 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--queries", type=int, help="query: timed requests per size and path (default 30 quick, 200).")
     p.add_argument("--data-dir", type=Path, help="query: build the corpus here and keep it (default: a temp dir).")
+    p.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="query: also measure this article store, after SQLite in the same run (postgres: a throwaway local "
+        "PostgreSQL); load: the store the servers share.",
+    )
+    p.add_argument(
+        "--processes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[1],
+        help="load: qa serve processes sharing one store and a Chroma server, e.g. 1,2 (each count in turn; more "
+        "than one needs --backend postgres).",
+    )
     p.add_argument("--clients", type=int, help="load: concurrent clients (default 8, quick 4).")
     p.add_argument("--duration", type=float, help="load: seconds of load (default 60, quick 20).")
     p.add_argument(
@@ -67,12 +81,19 @@ def run_one(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], list[s
             cache_dir=args.cache_dir,
             plot=args.plot or OUT_DIR / "query-latency.png",
             data_dir=args.data_dir,
+            backends=tuple(dict.fromkeys(("sqlite", args.backend))),
         )
     else:
         from eval.bench import load as bench  # type: ignore[no-redef]
 
         result = bench.run(
-            quick=args.quick, clients=args.clients, duration=args.duration, corpus=args.corpus, cache_dir=args.cache_dir
+            quick=args.quick,
+            clients=args.clients,
+            duration=args.duration,
+            corpus=args.corpus,
+            cache_dir=args.cache_dir,
+            backend_name=args.backend,
+            processes=args.processes,
         )
     print("\n".join(bench.report(result)), flush=True)
     return result, bench.markdown(result)

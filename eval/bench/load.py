@@ -9,6 +9,7 @@ Traffic only ever goes to the loopback server this benchmark started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import tempfile
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from eval.bench.backends import backend
 from eval.bench.common import OUT_DIR, Question, corpus_name, fmt_pct, percentiles, questions, real_records
 from eval.bench.query import QUICK_REAL_ARTICLES, corpus_build, in_child
 from eval.bench.server import qa_serve
@@ -46,6 +48,7 @@ def small_article(rng: random.Random, records: list[ArticleIn], name: str) -> di
 async def client_loop(
     n: int,
     url: str,
+    tag: str,
     deadline: float,
     qs: list[Question],
     records: list[ArticleIn],
@@ -64,7 +67,7 @@ async def client_loop(
             op = deck[i % len(deck)]
             q = rng.choice(qs)
             if op == "ingest":
-                method, path, body = "POST", "/v1/articles", small_article(rng, records, f"load-{n}-{i}")
+                method, path, body = "POST", "/v1/articles", small_article(rng, records, f"load-{tag}-{n}-{i}")
             else:
                 body = {"question": q.text, "today": q.today.isoformat() if q.today else None}
                 method, path = "POST", f"/v1/{op}"
@@ -81,17 +84,25 @@ async def client_loop(
 
 
 async def drive(
-    url: str, clients: int, duration: float, qs: list[Question], records: list[ArticleIn]
+    urls: list[str], clients: int, duration: float, qs: list[Question], records: list[ArticleIn], tag: str = "1"
 ) -> dict[str, Any]:
+    """``clients`` clients spread round-robin over the servers at ``urls``; ``tag`` keeps each run's new article
+    ids its own (a later run re-sending an earlier one's articles would find them unchanged: cheaper)."""
     samples: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
     start = time.monotonic()
-    await asyncio.gather(*(client_loop(n, url, start + duration, qs, records, samples, errors) for n in range(clients)))
+    await asyncio.gather(
+        *(
+            client_loop(n, urls[n % len(urls)], tag, start + duration, qs, records, samples, errors)
+            for n in range(clients)
+        )
+    )
     # Requests still in flight at the deadline finish (bounded by the timeout), so time the whole run.
     elapsed = time.monotonic() - start
     total = sum(len(s) for s in samples.values())
     return {
         "clients": clients,
+        "processes": len(urls),
         "duration_s": elapsed,
         "requests": total,
         "throughput_rps": total / elapsed,
@@ -108,13 +119,22 @@ def run(
     duration: float | None = None,
     corpus: str = "auto",
     cache_dir: Path | None = None,
+    backend_name: str = "sqlite",
+    processes: list[int] | None = None,
 ) -> dict[str, Any]:
+    """Load on one corpus, once per entry of ``processes`` (``qa serve`` processes sharing the store). With more
+    than one process anywhere in the list every run uses a Chroma server, so the runs differ only in the count."""
+    processes = processes or [1]
+    shared = max(processes) > 1
+    if shared and backend_name == "sqlite":
+        raise SystemExit("load: more than one process needs a shared store: add --backend postgres")
     clients = clients or (4 if quick else 8)
     duration = duration or (20.0 if quick else 60.0)
     size = 1_000 if quick else 10_000
     records = real_records(corpus)
     qs = questions(corpus)
-    with tempfile.TemporaryDirectory(prefix="qa-bench-load-") as tmp:
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="qa-bench-load-") as tmp, backend(backend_name, Path(tmp), shared):
         data_dir = Path(tmp) / "data"
         built = in_child(
             corpus_build,
@@ -124,9 +144,14 @@ def run(
             QUICK_REAL_ARTICLES if quick else None,
             str(cache_dir or OUT_DIR / "cache"),
         )
-        with qa_serve(data_dir) as server:
-            result = asyncio.run(drive(server.url, clients, duration, qs, records))
-            result["server_memory_mb"] = server.memory_mb()
+        for count in processes:
+            with contextlib.ExitStack() as stack:
+                # Server mode has no data-dir lock: the processes may share one (it holds nothing of theirs).
+                servers = [stack.enter_context(qa_serve(data_dir)) for _ in range(count)]
+                run_result = asyncio.run(drive([s.url for s in servers], clients, duration, qs, records, str(count)))
+                run_result["server_memory_mb"] = servers[0].memory_mb()
+            runs.append(run_result)
+    result = {**runs[0], "runs": runs, "backend": backend_name}
     result.update(
         {"corpus": corpus_name(corpus), "corpus_chunks": built["chunks"], "corpus_articles": built["articles"]}
     )
@@ -134,8 +159,24 @@ def run(
 
 
 def report(r: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for run in r.get("runs", [r]):
+        lines += _report_run({**r, **run})
+    runs = r.get("runs", [])
+    if len(runs) > 1:
+        base = runs[0]["throughput_rps"]
+        lines.append(
+            "throughput vs "
+            + f"{runs[0]['processes']} process(es): "
+            + ", ".join(f"{x['processes']} processes {x['throughput_rps'] / base:.2f}x" for x in runs[1:])
+        )
+    return lines
+
+
+def _report_run(r: dict[str, Any]) -> list[str]:
     lines = [
-        f"LOAD  {r['clients']} clients for {r['duration_s']:.0f} s against qa serve on 127.0.0.1 "
+        f"LOAD  {r['clients']} clients for {r['duration_s']:.0f} s against {r.get('processes', 1)} qa serve "
+        f"on 127.0.0.1, store {r.get('backend', 'sqlite')} "
         f"({r['corpus_articles']:,} articles / {r['corpus_chunks']:,} chunks, mix "
         + " / ".join(f"{int(w * 100)}% {op}" for op, w in MIX)
         + ")"
@@ -151,8 +192,15 @@ def report(r: dict[str, Any]) -> list[str]:
 
 
 def markdown(r: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for run in r.get("runs", [r]):
+        lines += _markdown_run({**r, **run})
+    return lines
+
+
+def _markdown_run(r: dict[str, Any]) -> list[str]:
     lines = [
-        f"{r['clients']} clients, {r['duration_s']:.0f} s, {r['corpus_chunks']:,} chunks: "
+        f"{r.get('processes', 1)} process(es), store {r.get('backend', 'sqlite')}, {r['clients']} clients, {r['duration_s']:.0f} s, {r['corpus_chunks']:,} chunks: "
         f"**{r['throughput_rps']:.2f} req/s, {r['errors']} errors** in {r['requests']} requests, "
         f"server peak RSS {r['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB",
         "",

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from eval.bench import corpus
+from eval.bench.backends import backend
 from eval.bench.common import Question, corpus_name, dir_mb, fmt_pct, peak_rss_mb, percentiles, questions, real_records
 from eval.bench.server import qa_serve
 
@@ -127,7 +128,10 @@ def run(
     cache_dir: Path | None = None,
     plot: Path | None = None,
     data_dir: Path | None = None,
+    backends: tuple[str, ...] = ("sqlite",),
 ) -> dict[str, Any]:
+    """Every size on each backend in turn (``backends``: see :mod:`eval.bench.backends`), in one run so their
+    figures compare under the same machine load."""
     from eval.bench.common import OUT_DIR
 
     sizes = sorted(sizes or (QUICK_SIZES if quick else SIZES))
@@ -138,35 +142,55 @@ def run(
     cache = str(cache_dir or OUT_DIR / "cache")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="qa-bench-query-") as tmp:
-        # A given --data-dir is kept, and grown rather than rebuilt on the next run.
-        data_dir = data_dir or Path(tmp) / "data"
-        for size in sizes:
-            start = time.perf_counter()
-            built = in_child(corpus_build, str(data_dir), size, records, real_limit, cache)
-            build_s = time.perf_counter() - start
-            print(f"  corpus {size:>7,} chunks: built in {build_s:.0f} s ({built})", flush=True)
-            local = in_child(measure_inprocess, str(data_dir), qs, n)
-            with qa_serve(data_dir) as server:
-                http = measure_http(server.url, qs, n)
-                http["server_memory_mb"] = server.memory_mb()
-            rows.append(
-                {
-                    "size": size,
-                    "build": built,
-                    "build_s": build_s,
-                    "inprocess": local,
-                    "http": http,
-                    "disk_mb": {
-                        "sqlite": dir_mb(data_dir) - dir_mb(data_dir / "chroma"),
-                        "chroma": dir_mb(data_dir / "chroma"),
-                    },
-                }
-            )
+        for name in backends:
+            with backend(name, Path(tmp)):
+                # A given --data-dir is kept, and grown rather than rebuilt on the next run (SQLite only: a
+                # PostgreSQL database here is a throwaway one).
+                kept = data_dir if data_dir and name == "sqlite" else None
+                rows += _rows_for(name, kept or Path(tmp) / f"data-{name}", sizes, records, real_limit, cache, qs, n)
     result: dict[str, Any] = {"corpus": corpus_name(corpus), "queries_per_size": n, "rows": rows}
-    result["memory"] = per_vector_memory(rows)
-    if plot is not None and rows:
-        result["plot"] = str(draw(rows, plot))
+    first = [r for r in rows if r["backend"] == backends[0]]
+    result["memory"] = per_vector_memory(first)
+    if plot is not None and first:
+        result["plot"] = str(draw(first, plot))
     return result
+
+
+def _rows_for(
+    name: str,
+    data_dir: Path,
+    sizes: list[int],
+    records: list[Any],
+    real_limit: int | None,
+    cache: str,
+    qs: list[Question],
+    n: int,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        start = time.perf_counter()
+        built = in_child(corpus_build, str(data_dir), size, records, real_limit, cache)
+        build_s = time.perf_counter() - start
+        print(f"  [{name}] corpus {size:>7,} chunks: built in {build_s:.0f} s ({built})", flush=True)
+        local = in_child(measure_inprocess, str(data_dir), qs, n)
+        with qa_serve(data_dir) as server:
+            http = measure_http(server.url, qs, n)
+            http["server_memory_mb"] = server.memory_mb()
+        rows.append(
+            {
+                "backend": name,
+                "size": size,
+                "build": built,
+                "build_s": build_s,
+                "inprocess": local,
+                "http": http,
+                "disk_mb": {
+                    "sqlite": dir_mb(data_dir) - dir_mb(data_dir / "chroma"),
+                    "chroma": dir_mb(data_dir / "chroma"),
+                },
+            }
+        )
+    return rows
 
 
 def corpus_build(*args: Any) -> dict[str, Any]:
@@ -236,7 +260,7 @@ def report(r: dict[str, Any]) -> list[str]:
         b, local, http = row["build"], row["inprocess"], row["http"]
         mem = http["server_memory_mb"]
         lines.append(
-            f"  {b['chunks']:>7,} chunks / {b['articles']:>6,} articles ({b['synthetic_articles']:,} synthetic)"
+            f"  [{row.get('backend', 'sqlite')}] {b['chunks']:>7,} chunks / {b['articles']:>6,} articles ({b['synthetic_articles']:,} synthetic)"
             f"   server peak RSS {mem.get('peak_rss_mb', float('nan')):.0f} MB, in-process "
             f"{local['peak_rss_mb']:.0f} MB, disk {sum(row['disk_mb'].values()):.0f} MB"
         )
@@ -259,14 +283,15 @@ def report(r: dict[str, Any]) -> list[str]:
             f"  memory per chunk (marginal, server peak RSS): {mem['rss_bytes_per_chunk']:,.0f} B; "
             f"disk per chunk: {mem['disk_bytes_per_chunk']:,.0f} B"
         )
-    last = r["rows"][-1]
-    h = last["http"]["ask"]
-    label = "target" if last["build"]["articles"] >= TARGET_ARTICLES else "target (corpus below 10k articles)"
-    ok = h["errors"] == 0 and h["p50"] <= TARGET_P50_MS and h["p95"] <= TARGET_P95_MS
-    lines.append(
-        f"{label}: /v1/ask at {last['build']['articles']:,} articles p50 {h['p50']:.1f} ms (<= {TARGET_P50_MS:.0f}), "
-        f"p95 {h['p95']:.1f} ms (<= {TARGET_P95_MS:.0f})  {'OK' if ok else 'BELOW'}"
-    )
+    for name in dict.fromkeys(row.get("backend", "sqlite") for row in r["rows"]):
+        last = [row for row in r["rows"] if row.get("backend", "sqlite") == name][-1]
+        h = last["http"]["ask"]
+        label = "target" if last["build"]["articles"] >= TARGET_ARTICLES else "target (corpus below 10k articles)"
+        ok = h["errors"] == 0 and h["p50"] <= TARGET_P50_MS and h["p95"] <= TARGET_P95_MS
+        lines.append(
+            f"[{name}] {label}: /v1/ask at {last['build']['articles']:,} articles p50 {h['p50']:.1f} ms "
+            f"(<= {TARGET_P50_MS:.0f}), p95 {h['p95']:.1f} ms (<= {TARGET_P95_MS:.0f})  {'OK' if ok else 'BELOW'}"
+        )
     if "plot" in r:
         lines.append(f"  plot: {r['plot']}")
     return lines
@@ -277,14 +302,14 @@ def markdown(r: dict[str, Any]) -> list[str]:
         return "n/a" if p is None else f"{p['p50']:.0f} / {p['p95']:.0f} / {p['p99']:.0f}"
 
     lines = [
-        "| chunks | articles | search in-process | `/v1/search` | ask in-process | `/v1/ask` | `/v1/chat/completions` "
+        "| store | chunks | articles | search in-process | `/v1/search` | ask in-process | `/v1/ask` | `/v1/chat/completions` "
         "| server peak RSS | disk |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in r["rows"]:
         b, local, http = row["build"], row["inprocess"], row["http"]
         lines.append(
-            f"| {b['chunks']:,} | {b['articles']:,} | {cell(local['search'])} | {cell(http['search'])} | "
+            f"| {row.get('backend', 'sqlite')} | {b['chunks']:,} | {b['articles']:,} | {cell(local['search'])} | {cell(http['search'])} | "
             f"{cell(local['ask'])} | {cell(http['ask'])} | {cell(http.get('chat'))} | "
             f"{http['server_memory_mb'].get('peak_rss_mb', float('nan')):.0f} MB | "
             f"{sum(row['disk_mb'].values()):.0f} MB |"
