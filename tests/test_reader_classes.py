@@ -79,7 +79,17 @@ WHY_UNSTATED = [
         # "to close" is what was voted for, not why.
         "Why did the Hexley town board vote to close the outdoor pool?",
         "The Hexley town board voted on Monday to close the outdoor pool at the end of the summer.",
-        "why the Hexley town board",
+        "why the Hexley town board voted to close the outdoor pool",
+    ),
+    (
+        "Why did the Quarry Lane school choose a new caterer?",
+        "The Quarry Lane school chose a new caterer for its kitchen this term, the head teacher said.",
+        "why the Quarry Lane school chose a new caterer",
+    ),
+    (
+        "Why does the Marsh End sailing club charge visitors a mooring fee?",
+        "The Marsh End sailing club charges visitors a mooring fee of $20 a night, its notice board says.",
+        "why the Marsh End sailing club charges visitors a mooring fee",
     ),
 ]
 

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.questions import term, wordset
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 _STRONG = re.compile(
     r"\b(?:because|due to|owing to|as a result|result(?:ed|s)? (?:of|from)|the reason|reasons? (?:for|was|is|were)"
@@ -126,31 +131,101 @@ def _weak_cause(s: Sentence, event: set[str]) -> bool:
 
 def restate(question: str) -> str:
     """ "Why was the meeting cancelled?" -> "why the meeting was cancelled", "Why is the board laying a pipe?" ->
-    "why the board is laying a pipe" (for "no reason is given for ..."): the auxiliary goes before the clause's
-    first verb after the subject, found by spaCy's tagger."""
+    "why the board is laying a pipe", "Why did the club shut its gym?" -> "why the club shut its gym" (for "no
+    reason is given for ..."): the auxiliary goes before the clause's first verb after the subject (spaCy's tagger),
+    or, for "did"/"does", into that verb's tense."""
     q = question.strip().rstrip("?").strip()
     m = re.match(r"(?i)why\s+(was|were|is|are|has|have|had|will|would|can|could|should|must|may|might)\s+(.+)$", q)
     if m:
         aux, rest = m.group(1), m.group(2)
         verb = _first_verb_after_subject(q, m.start(2))
         if verb is not None:
-            return f"why {q[m.start(2) : verb].rstrip()} {aux} {q[verb:]}"
+            return f"why {q[m.start(2) : verb.idx].rstrip()} {aux} {q[verb.idx :]}"
+        if (end := _subject_phrase_end(q, m.start(2))) is not None:
+            return f"why {q[m.start(2) : end]} {aux} {q[end:].lstrip()}"  # "why the price of bread is so high"
         return f"why {rest} {aux}"
-    m = re.match(r"(?i)why\s+(?:did|does|do)\s+(.+)$", q)
+    m = re.match(r"(?i)why\s+(did|does|do)\s+(.+)$", q)
     if m:
-        return f"why {m.group(1)}"
+        verb = _supported_verb(q)
+        if verb is None or verb.idx < m.start(2):
+            return f"why {m.group(2)}"
+        form = {"did": past, "does": third_person}.get(m.group(1).lower(), str)(verb.text)
+        return f"why {q[m.start(2) : verb.idx]}{form}{q[verb.idx + len(verb.text) :]}"
     return "why" if not q.lower().startswith("why") else q[0].lower() + q[1:]
 
 
-def _first_verb_after_subject(question: str, start: int) -> int | None:
+def _subject_end(question: str, start: int) -> int | None:
+    """Where the subject that starts at ``start`` ends: its first noun chunk ("the price" of "the price of bread")."""
     from qa.nlp import parse
 
-    doc = parse(question)
-    subject = next((c for c in doc.noun_chunks if c.start_char >= start), None)
-    after = subject.end_char if subject is not None and subject.start_char == start else start
-    for tok in doc:
-        if tok.idx >= after and tok.tag_ in ("VB", "VBD", "VBG", "VBN", "VBP", "VBZ"):
-            return tok.idx
-    if subject is not None and subject.start_char == start and subject.end_char < len(question):
-        return subject.end_char + 1  # no verb: "why is the price of bread so high" -> after the subject
-    return None
+    subject = next((c for c in parse(question).noun_chunks if c.start_char >= start), None)
+    return subject.end_char if subject is not None and subject.start_char == start else None
+
+
+def _subject_phrase_end(question: str, start: int) -> int | None:
+    """Where the subject with its modifiers ends ("the price of bread"), by the parse: the subtree of the subject."""
+    from qa.nlp import parse
+
+    subject = next((t for t in parse(question) if t.idx >= start and t.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is None or subject.left_edge.idx != start:
+        return None
+    right = subject.right_edge
+    return right.idx + len(right.text)
+
+
+def _first_verb_after_subject(question: str, start: int) -> Token | None:
+    from qa.nlp import parse
+
+    after = _subject_end(question, start) or start
+    return next((t for t in parse(question) if t.idx >= after and t.tag_.startswith("VB")), None)
+
+
+def _supported_verb(question: str) -> Token | None:
+    """The verb "did"/"does" supports ("why did the board vote ...": "vote"), by the parse's aux attachment."""
+    from qa.nlp import parse
+
+    aux = next((t for t in parse(question) if t.lower_ in ("did", "does", "do") and t.dep_ == "aux"), None)
+    return aux.head if aux is not None and aux.head is not aux else None
+
+
+@lru_cache(maxsize=1)
+def _irregular_forms() -> dict[str, list[str]]:
+    """Verb lemma -> its irregular forms ("go" -> "gone", "went"), from the lemmatizer's exception table."""
+    from qa.nlp import nlp
+
+    table = nlp().get_pipe("lemmatizer").lookups.get_table("lemma_exc")["verb"]  # type: ignore[attr-defined]
+    out: dict[str, list[str]] = {}
+    for form, lemmas in table.items():
+        for lemma in lemmas:
+            out.setdefault(lemma, []).append(form)
+    return out
+
+
+def past(verb: str) -> str:
+    """The simple past of a base-form verb: an irregular form that is not a participle ("went", not "gone"; "began",
+    not "begun"), the base itself where the only irregular form is "-tting" ("cut", "put"), else regular "-ed"."""
+    low = verb.lower()
+    irregular = _irregular_forms().get(low, [])
+    finite = sorted(f for f in irregular if not f.endswith(("ing", "s", "en", "ne", "wn", "ain")))
+    if finite:
+        return finite[0]
+    if irregular and all(f.endswith("ing") for f in irregular):
+        return verb
+    if low.endswith("e"):
+        return verb + "d"
+    if re.search(r"[^aeiou]y$", low):
+        return verb[:-1] + "ied"
+    return verb + "ed"
+
+
+def third_person(verb: str) -> str:
+    """ "close" -> "closes", "carry" -> "carries", "push" -> "pushes", "have" -> "has"."""
+    low = verb.lower()
+    irregular = [f for f in _irregular_forms().get(low, []) if f.endswith("s") and not f.endswith("ss")]
+    if irregular:
+        return irregular[0]
+    if re.search(r"(?:s|sh|ch|x|z|o)$", low):
+        return verb + "es"
+    if re.search(r"[^aeiou]y$", low):
+        return verb[:-1] + "ies"
+    return verb + "s"
