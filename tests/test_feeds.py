@@ -459,6 +459,8 @@ def test_http_feeds_routes_and_whats_new_briefing(polled: dict[str, Any], sites:
         again = client.post("/v1/feeds", json={"url": sites[1].url("/atom.xml")}, headers=auth)
         assert again.status_code == 409 and "already followed" in again.json()["detail"]
         assert client.post("/v1/feeds", json={"url": "ftp://x/feed"}, headers=auth).status_code == 422
+        metadata = client.post("/v1/feeds", json={"url": "http://169.254.169.254/latest/"}, headers=auth)
+        assert metadata.status_code == 422 and "metadata" in metadata.json()["detail"]
         assert client.post("/v1/feeds", json={"url": "http://x/f", "interval": "1s"}, headers=auth).status_code == 422
         made = client.post("/v1/feeds", json={"url": sites[0].url("/other.xml"), "interval": "1h"}, headers=auth)
         assert made.status_code == 201 and made.json()["interval_s"] == 3600

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import logging
 import re
 import threading
@@ -94,6 +95,7 @@ class Feeds:
     # --- CRUD ---------------------------------------------------------------------------------------------
     def add(self, url: str, name: str | None = None, interval: str | int | None = None) -> Feed:
         url = check_feed_url(url)
+        self._refuse_unsafe_address(url)
         if name is not None and (not name.strip() or len(name) > MAX_SOURCE_CHARS):
             raise InvalidInput(f"feed name must be 1 to {MAX_SOURCE_CHARS} characters")
         seconds = parse_interval(interval) if interval is not None else self.svc.settings.feed_interval_s
@@ -111,6 +113,16 @@ class Feeds:
             self.store.add_feed(tx, feed)
         self.wake.set()
         return self.get(feed.id)
+
+    def _refuse_unsafe_address(self, url: str) -> None:
+        """A feed at a literal loopback, private or metadata address is refused when it is added (every poll would
+        be refused anyway); a host name is only resolved when the feed is polled."""
+        host = (urlsplit(url).hostname or "").strip("[]")
+        try:
+            ipaddress.ip_address(host.split("%")[0])
+        except ValueError:
+            return
+        self.fetcher.guard.check_url(url)
 
     def get(self, feed_id: str) -> Feed:
         feed = self.store.get_feed(feed_id)
