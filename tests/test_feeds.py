@@ -552,3 +552,31 @@ def test_robots_txt_that_is_unreadable_allows_and_one_that_is_forbidden_disallow
             assert not forbidden.page_hits("/p")
     finally:
         fetcher.close()
+
+
+def test_connections_go_to_the_vetted_address_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names are resolved once per connection by the guard and that address is connected to: a name the system
+    resolver doesn't know still reaches the vetted 127.0.0.1, and a name that resolves to a public address when
+    checked and to a private one when connecting (DNS rebinding) is refused before any connection."""
+    from qa.feeds.fetch import Fetcher
+
+    answers: dict[str, list[list[str]]] = {
+        "site.test": [["127.0.0.1"]] * 4,
+        "rebind.test": [["93.184.216.34"], ["10.0.0.1"]],
+    }
+
+    def resolve(host: str, port: int) -> list[Any]:
+        queue = answers[host]
+        return [ipaddress.ip_address(a) for a in (queue.pop(0) if len(queue) > 1 else queue[0])]
+
+    monkeypatch.setattr(Guard, "resolve", staticmethod(resolve))
+    site = Site()
+    site.routes["/p"] = page("Library reopens", LOCAL_STORIES["library"], "Any")
+    fetcher = Fetcher(feed_settings(tmp_path, fetch_allow_hosts=["127.0.0.1/32"]))
+    try:
+        with site.running():
+            assert fetcher.get(f"http://site.test:{site.port}/p", "page").status == 200
+            with pytest.raises(FetchRefused, match=r"10\.0\.0\.1"):
+                fetcher.get(f"http://rebind.test:{site.port}/robots-free", "robots")
+    finally:
+        fetcher.close()

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.feeds.guard import AllowList, FetchFailed, FetchRefused, Guard
+from qa.feeds.guard import AllowList, FetchFailed, FetchRefused, Guard, GuardedBackend
 
 Kind = Literal["feed", "page", "robots"]
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -126,12 +127,20 @@ class Fetcher:
             write=settings.fetch_read_timeout_s,
             pool=settings.fetch_deadline_s,
         )
+        transport = httpx.HTTPTransport(trust_env=False)
+        # httpx has no public way to give its pool a network backend; the pool is rebuilt with the guarded one,
+        # keeping httpx's TLS context (httpx and httpcore are pinned; tests/test_feeds.py shows it in effect).
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=transport._pool._ssl_context,
+            max_connections=settings.fetch_workers * 2 + 4,
+            network_backend=GuardedBackend(self.guard),
+        )
         self.client = httpx.Client(
+            transport=transport,
             timeout=timeout,
             follow_redirects=False,  # followed by hand: every hop goes through the guard
             headers={"User-Agent": settings.fetch_user_agent},
             trust_env=False,  # no proxy from the environment: the guard must see where requests go
-            limits=httpx.Limits(max_connections=settings.fetch_workers * 2 + 4),
         )
         self._gates: dict[str, HostGate] = {}
         self._robots: dict[str, tuple[urllib.robotparser.RobotFileParser | None, float]] = {}

@@ -3,8 +3,10 @@ network or a cloud metadata endpoint.
 
 A host is resolved and every address it resolves to must be public: loopback, private, link-local (which holds the
 169.254.169.254 metadata endpoint), shared (CGNAT), multicast, reserved and unspecified addresses are refused, on
-every redirect hop (:meth:`Guard.check_url`), and the address actually connected to is checked again
-(:meth:`Guard.check_peer`), so a name that resolves differently the second time gains nothing. The only way past is
+every redirect hop (:meth:`Guard.check_url`). The fetcher's connections go only to addresses vetted this way (the
+name is resolved once, in :class:`GuardedBackend`, and that address is the one connected to), and the peer of the
+connection is checked again (:meth:`Guard.check_peer`): a name that resolves differently the second time (DNS
+rebinding) gains nothing. The only way past is
 the explicit allow-list ``QA_FETCH_ALLOW_HOSTS``: host names, addresses or CIDRs (the tests allow 127.0.0.1).
 """
 
@@ -14,7 +16,10 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpcore
 
 from qa.errors import QAError
 
@@ -120,6 +125,13 @@ class Guard:
         for address in self.resolve(host, port):
             self.check_address(host, address)
 
+    def vetted(self, host: str, port: int) -> list[IPAddress]:
+        """The addresses ``host`` resolves to, every one of them checked: the ones to connect to."""
+        addresses = self.resolve(host, port)
+        for address in addresses:
+            self.check_address(host, address)
+        return addresses
+
     def check_address(self, host: str, address: IPAddress) -> None:
         if self.allow.allows_host(host) or self.allow.allows(address):
             return
@@ -148,3 +160,27 @@ class Guard:
         except (OSError, UnicodeError) as exc:
             raise FetchFailed(f"{host}: the name does not resolve ({exc})") from exc
         return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's network backend, connecting only to addresses the guard has vetted (see the module doc)."""
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        failure: Exception | None = None
+        for address in self.guard.vetted(host, port):
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:  # try the name's next address
+                failure = exc
+        raise failure or httpcore.ConnectError(f"{host}: no address to connect to")
