@@ -27,7 +27,8 @@ async function briefingRequest(form) {
 
 function footnote(c, number) {
   const where = [c.title, formatDay(c.published_at)].filter(Boolean).join(", ");
-  return `[^${number}]: “${c.quote}” — ${where}${c.url ? ` <${c.url}>` : ""}`;
+  const carried = c.outlets > 1 ? ` (carried by ${c.outlets} outlets)` : "";
+  return `[^${number}]: “${c.quote}” — ${where}${c.url ? ` <${c.url}>` : ""}${carried}`;
 }
 
 /** Markdown for bullets: "- text [^1]" lines and their footnotes, numbered within this text. */

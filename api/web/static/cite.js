@@ -31,6 +31,8 @@ export class CitationSet {
     const c = this.add(citation);
     // The visible text is the accessible name (number and article title); the quote is the tooltip.
     const when = c.published_at ? `, ${formatDay(c.published_at)}` : "";
+    // A story several outlets carried is cited once; say how many carried it.
+    const carried = c.outlets > 1 ? ` (${c.outlets} outlets)` : "";
     const button = el(
       "button",
       {
@@ -39,7 +41,7 @@ export class CitationSet {
         dataset: { articleId: c.article_id, start: String(c.start), end: String(c.end), key: c.key },
         title: `“${c.quote}” (${c.title}${when})`,
       },
-      `${c.number} · ${c.title}`,
+      `${c.number} · ${c.title}${carried}`,
     );
     button.addEventListener("click", () => {
       openArticle(c.article_id, { quotes: this.quotesOf(c.article_id), current: c.key, opener: button });
