@@ -407,6 +407,12 @@ def test_story_threshold_separates_copies_from_other_stories() -> None:
         assert similarity(signature(wire), signature(" ".join(other))) < THRESHOLD - 0.3
 
 
+def test_the_fitted_story_threshold_still_separates_the_generated_copies() -> None:
+    from eval.fit_stories import main
+
+    assert main(["--check"]) == 0  # 0 misgrouped on the design and the check half (demo corpus variants)
+
+
 def test_lease_is_exclusive_expires_and_is_taken_from_a_dead_local_owner(tmp_path: Path) -> None:
     from qa.models import Feed
     from qa.store import SQLiteStore
