@@ -102,6 +102,17 @@ def test_api_reason_and_explain(api_client: Any) -> None:
     assert set(schema["Reason"]["enum"]) == {r.value for r in Reason}
 
 
+def test_streamed_answer_carries_reason_and_explain(api_client: Any) -> None:
+    from tests.test_api import sse_events
+
+    client = api_client()
+    body = {"question": "Why was the public hearing on the barrier postponed?", "explain": True, "stream": True}
+    events = sse_events(client.post("/v1/ask", json=body).text)
+    name, final = events[-1]
+    assert name == "answer" and final["reason"] == "no_reason_stated"
+    assert final["explain"]["reason"] == "no_reason_stated" and final["explain"]["question"]["wh_word"] == "why"
+
+
 def test_cli_explain_and_reason(demo_service: NewsQA) -> None:
     from qa.cli import app
 
