@@ -220,6 +220,10 @@ MISMATCHES = [
     ("What is the price of a ticket to the Harwick gallery show?", GALLERY),
     ("How much does a ticket to the Harwick gallery show cost?", GALLERY),
     ("In what year did the Harwick gallery open?", GALLERY),
+    (
+        "When will the Corran swimming baths reopen?",
+        "The Corran swimming baths have been shut for 18 months while the roof is rebuilt, the council said.",
+    ),
 ]
 
 
@@ -227,6 +231,18 @@ MISMATCHES = [
 def test_a_figure_of_another_kind_is_no_answer(question: str, body: str) -> None:
     draft = _ask(question, body)
     assert not draft.answerable and draft.short_answer is None, draft.short_answer
+
+
+WHENS = [
+    ("When will the Corran swimming baths reopen?", "The Corran swimming baths will reopen in three weeks.", "three"),
+    ("When did the Corran swimming baths close?", "The Corran swimming baths closed 18 months ago.", "18 months ago"),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "when"), WHENS)
+def test_a_time_from_now_answers_when(question: str, body: str, when: str) -> None:
+    short = _ask(question, body).short_answer
+    assert short is not None and when in short, short
 
 
 AGES = [

@@ -26,7 +26,7 @@ _DATE = re.compile(
     rf"\b(?:\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?|{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:,?\s+\d{{4}})?"
     rf"|(?:early|mid|late)-?\s?(?:19|20)\d\d|(?:19|20)\d\d|{_DAY}"
     r"|(?:(?:later|earlier|early|late)\s+)?(?:next|this|last)\s+(?:week|month|year|spring|summer|fall|autumn|winter|"
-    r"weekend)|(?:in\s+)?(?:a few|two|three|several|\d+)\s+(?:days|weeks|months|years)"
+    r"weekend)|(?:in\s+)?(?:a few|two|three|several|\d+)\s+(?:days|weeks|months|years)(?:\s+(?:ago|later|earlier))?"
     rf"|(?:the\s+)?(?:end|start|beginning|middle)\s+of\s+(?:{_MONTH}|the year|next year|this year))\b"
 )
 _SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred|[mbk]n?)\b)?"
@@ -279,6 +279,16 @@ _AGE_AFTER = re.compile(r"\s?-?\s?years?[\s-]+old\b|\s+years? of age\b", re.IGNO
 _AGE_BEFORE = re.compile(r"\b(?:aged|age of|ages?)\s+$", re.IGNORECASE)
 
 
+_SPAN_OF_TIME = re.compile(r"(?:a few|several|\w+|\d+)\s+(?:days|weeks|months|years)", re.IGNORECASE)
+_FROM_NOW = re.compile(r"\s+(?:ago|later|earlier|after|before|from now|on)\b", re.IGNORECASE)
+
+
+def _is_duration(c: Candidate) -> bool:
+    """ "18 months" (how long, or an age) is no answer to "when"; "in 18 months", "18 months ago" are."""
+    after = c.sentence.article.body[c.end : c.end + 12]
+    return bool(_SPAN_OF_TIME.fullmatch(c.text)) and not _FROM_NOW.match(after)
+
+
 def _is_age(c: Candidate) -> bool:
     """A figure written as someone's age: "67 years old", "a 67-year-old", "aged 67", "Ada Lune, 67, said"."""
     body = c.sentence.article.body
@@ -294,7 +304,9 @@ def _type_fit(c: Candidate, question: Question) -> float:
     t, kind = question.atype, c.kind
     words = c.text.split()
     if t == "date":
-        return 1.0 if kind == "date" and _GRAIN.get(question.head_word or "", _ANY).search(c.text) else 0.0
+        if kind != "date" or _is_duration(c):
+            return 0.0
+        return 1.0 if _GRAIN.get(question.head_word or "", _ANY).search(c.text) else 0.0
     if question.asks_age:
         return 1.0 if kind in ("number", "measure") and _is_age(c) else 0.0
     if t == "count":
