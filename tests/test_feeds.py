@@ -46,8 +46,8 @@ def feed_settings(data_dir: Path, **overrides: Any) -> Settings:
         data_dir=data_dir,
         fetch_allow_hosts=["127.0.0.1"],
         fetch_host_delay_s=0.0,
-        fetch_read_timeout_s=1.0,
-        fetch_deadline_s=5.0,
+        fetch_read_timeout_s=2.0,  # well above a local page's time even on a loaded machine; the slow page takes 4 s
+        fetch_deadline_s=8.0,
         fetch_max_bytes=2_000_000,
         fetch_retries=2,
         fetch_backoff_s=0.1,
@@ -93,7 +93,7 @@ def courier(site: Site) -> None:
             "/news/meta": Route(status=301, headers={"Location": "http://169.254.169.254/latest/meta-data/"}),
             "/news/huge": Route(stream_bytes=20_000_000),
             "/news/slow": Route(
-                page("Main street resurfaced", LOCAL_STORIES["slowpoke"], "Tessel Courier").body, delay_s=2.5
+                page("Main street resurfaced", LOCAL_STORIES["slowpoke"], "Tessel Courier").body, delay_s=4.0
             ),
             "/news/stars": Route(
                 dynamic=lambda n: stars if n else Route(b"slow down", 429, "text/plain", {"Retry-After": "1"})

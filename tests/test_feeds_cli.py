@@ -181,8 +181,8 @@ def test_two_processes_polling_one_feed_poll_it_once(tmp_path: Path, postgres_ur
     fetched once."""
     import psycopg
 
-    n = 30
-    site = bulk_site(n, delay_s=1.0)  # the first poll lasts ~15 s: longer than the second process takes to start
+    n = 40
+    site = bulk_site(n, delay_s=1.5)  # the first poll lasts ~30 s: longer than the second process takes to start
     env = {
         **os.environ,
         **FETCH_ENV,
@@ -212,6 +212,6 @@ def test_two_processes_polling_one_feed_poll_it_once(tmp_path: Path, postgres_ur
             time.sleep(0.1)
         second = poll("b")
         outcomes = [(p.wait(timeout=600), p.stdout.read()) for p in (first, second)]  # type: ignore[union-attr]
-    assert outcomes[0][0] == 0 and "30 added" in outcomes[0][1], outcomes
+    assert outcomes[0][0] == 0 and f"{n} added" in outcomes[0][1], outcomes
     assert outcomes[1][0] == ExitCode.FAILED and "already running" in outcomes[1][1], outcomes
     assert all(len(site.page_hits(f"/n/{i}")) == 1 for i in range(n))
