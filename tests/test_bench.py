@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,26 @@ def test_ingest_quick_prints_ratios_on_the_demo_corpus(tmp_path: Path) -> None:
     # Same texts through the pipeline and the raw embedder, by construction.
     assert result["raw"]["chunks"] == result["pipeline"]["chunks"] > 0
     assert result["naive"]["chunks"] > 0
+
+
+def test_load_on_postgres_compares_two_processes_with_one(tmp_path: Path, postgres_server: Any) -> None:
+    """``load --backend postgres --processes 1,2``: the same load against one, then two ``qa serve`` sharing a
+    throwaway PostgreSQL and a Chroma server; both runs error-free and the ratio printed (postgres_server: only
+    for its skip, the benchmark starts its own)."""
+    out = tmp_path / "load.json"
+    command = ["load", "--quick", "--corpus", "demo", "--backend", "postgres", "--processes", "1,2"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "eval.bench", *command, "--clients", "4", "--duration", "4", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "throughput vs 1 process(es): 2 processes" in proc.stdout
+    runs = json.loads(out.read_text())["load"]["runs"]
+    assert [r["processes"] for r in runs] == [1, 2]
+    assert all(r["errors"] == 0 and r["requests"] > 0 for r in runs), [r["error_samples"] for r in runs]
 
 
 def test_feeds_quick_prints_the_polled_vs_direct_ratio(tmp_path: Path) -> None:

@@ -114,7 +114,9 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
             kwargs={"autocommit": True, "connect_timeout": max(1, int(timeout_s))},
             # Every connection is checked as it is handed out: one broken by a database restart is replaced.
             check=psycopg_pool.ConnectionPool.check_connection,
-            reconnect_timeout=0,  # keep trying to reconnect for as long as the database is away
+            # A failed background reconnection is dropped at once instead of retried with a growing backoff: the
+            # pool opens a new connection when a request next needs one, so it follows the database straight back.
+            reconnect_timeout=0,
             open=False,
             name="qa-store",
         )
