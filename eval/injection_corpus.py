@@ -4,7 +4,8 @@ Sources (all read here, so training and tests see the same data):
 
 - ``eval/data/injection/phrasings.txt``: injection phrasings and hard negatives we wrote, in families of two
   (``CATEGORY-a`` / ``CATEGORY-b``, the same kind of sentence in different words); ``split.json`` names the
-  test-only family of each pair (seeded coin flips made before the classifier was designed);
+  test-only family of each pair (seeded coin flips made before the classifier was designed). Families named
+  ``CATEGORY-d`` were written later, from linguistic categories, for the design half only (never in split.json);
 - spelling disguises (:data:`DISGUISES`): zero-width characters, homoglyphs, fullwidth and so on, split the same
   way: the design half is disguised with one set of tricks, the test half with tricks the design never saw;
 - frames (:data:`FRAMES`): how an article carries an injected line (alone, or quoted by a reporting sentence),

@@ -13,8 +13,9 @@ What is reported, and why it is honest:
 - false positives on plain news never trained on: held-out haystack articles, the example article, the
   RealTimeQA gold articles (a false positive removes real evidence from answers).
 
-The model is logistic regression over the named features and word n-grams of ``qa.injection.features`` (numpy,
-full-batch Adam, L2); every parameter is in :data:`PARAMS`.
+The model is logistic regression over the named features, parse facts (``qa.injection_syntax``, parsed here in
+batches) and word n-grams of ``qa.injection.features`` (numpy, full-batch Adam, L2); every parameter is in
+:data:`PARAMS`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 
 from eval.injection_corpus import Item, check_news, haystack, training_items
 from qa.injection import GATE_KINDS, WEIGHTS_PATH, features, has_template_token
+from qa.injection_syntax import SYNTAX_KEY, syntax_features_many
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = {
@@ -43,8 +45,9 @@ PARAMS = {
     "folds": 5,
     "news_fp_target": 0.004,  # threshold: at most this share of the out-of-fold news sentences flagged
     "neighbour_fp_target": 0.02,  # lower threshold, used only next to an injected sentence
-    "prune_below": 0.01,
-    "gate_recall": 0.995,  # the first stage passes this share of the design sentences the full model flags  # weights smaller than this are not shipped
+    "prune_below": 0.01,  # weights smaller than this are not shipped
+    "gate_recall": 0.995,  # the first stage passes this share of the design sentences the full model flags
+    "parse_recall": 0.99,  # ... and the words-only score of the second stage sends this share of those to the parse
 }
 
 
@@ -101,6 +104,11 @@ class Logistic:
         return dict(sorted(keep.items()))
 
 
+def feature_rows(texts: list[str]) -> list[list[str]]:
+    """``features`` of many sentences, their parses batched (the run-time path parses one sentence at a time)."""
+    return [features(t, syntax=s) for t, s in zip(texts, syntax_features_many(texts), strict=True)]
+
+
 def sample_weights(items: list[Item]) -> np.ndarray:
     pos = np.array([i.label for i in items])
     hard = np.array([not i.label and not i.family.startswith("news:") for i in items])
@@ -113,6 +121,11 @@ def sample_weights(items: list[Item]) -> np.ndarray:
 
 def gate_rows(rows: list[list[str]]) -> list[list[str]]:
     return [[f for f in r if f.startswith(GATE_KINDS)] for r in rows]
+
+
+def word_rows(rows: list[list[str]]) -> list[list[str]]:
+    """The second stage's features without the parse facts: its score before deciding whether to parse."""
+    return [[f for f in r if not f.startswith(SYNTAX_KEY)] for r in rows]
 
 
 def scores(model: Logistic, items: list[Item], rows: list[list[str]], gate: np.ndarray | None = None) -> np.ndarray:
@@ -180,19 +193,20 @@ def main() -> None:
     items = training_items()
     design = [i for i in items if i.half == "design"] + haystack("train")
     test = [i for i in items if i.half == "test"] + haystack("held-out")
-    rows = [features(i.text) for i in design]
+    rows = feature_rows([i.text for i in design])
     y = np.array([i.label for i in design], dtype=np.float64)
     sw = sample_weights(design)
 
     # Out-of-fold scores on the design half (folds grouped by family).
     fold = folds_of(design, PARAMS["folds"], rng)
-    grows = gate_rows(rows)
-    oof, oof_gate = np.zeros(len(design)), np.zeros(len(design))
+    grows, wrows = gate_rows(rows), word_rows(rows)
+    oof, oof_gate, oof_words = np.zeros(len(design)), np.zeros(len(design)), np.zeros(len(design))
     for k in range(PARAMS["folds"]):
         tr = [n for n, f in enumerate(fold) if f != k]
         te = [n for n, f in enumerate(fold) if f == k]
         model = Logistic.fit([rows[n] for n in tr], y[tr], sw[tr])
         oof[te] = scores(model, [design[n] for n in te], [rows[n] for n in te])
+        oof_words[te] = model.logit([wrows[n] for n in te])
         gate_model = Logistic.fit([grows[n] for n in tr], y[tr], sw[tr])
         oof_gate[te] = gate_model.logit([grows[n] for n in te])
 
@@ -206,19 +220,29 @@ def main() -> None:
     # least suspicious, out of fold.
     kept = oof_gate[(oof >= neighbour) & (y > 0)]
     cut = float(np.quantile(kept, 1 - PARAMS["gate_recall"])) if len(kept) else -30.0
-    oof = np.where(oof_gate >= cut, oof, np.where(oof >= 1.0, 1.0, 0.0))  # template tokens bypass the gate
+    # The parse's cut, likewise on the second stage's words-only logit of those the gate passes.
+    kept = oof_words[(oof >= neighbour) & (y > 0) & (oof_gate >= cut)]
+    parse_cut = float(np.quantile(kept, 1 - PARAMS["parse_recall"])) if len(kept) else -30.0
+    passes = (oof_gate >= cut) & (oof_words >= parse_cut)
+    oof = np.where(passes, oof, np.where(oof >= 1.0, 1.0, 0.0))  # template tokens bypass both cuts
     design_fig = figures(design, oof, threshold)  # the threshold saw only the news part of these scores
     gate_model = Logistic.fit(grows, y, sw)
     news_all = [i.family.startswith("news:") for i in design]
     gate_pass_news = float(np.mean(oof_gate[news_all] >= cut))
-    test_rows = [features(i.text) for i in test]
-    test_s = scores(model, test, test_rows, gate_model.logit(gate_rows(test_rows)) >= cut)
+    parsed_news = float(np.mean(passes[news_all]))
+
+    def cascade(its: list[Item], frows: list[list[str]]) -> np.ndarray:
+        passed = (gate_model.logit(gate_rows(frows)) >= cut) & (model.logit(word_rows(frows)) >= parse_cut)
+        return scores(model, its, frows, passed)
+
+    test_rows = feature_rows([i.text for i in test])
+    test_s = cascade(test, test_rows)
     test_fig = figures(test, test_s, threshold)
     check = {}
     for name, sents in check_news().items():
         fake = [Item(s, False, "news:check", "check") for s in sents]
-        frows = [features(x) for x in sents]
-        s = scores(model, fake, frows, gate_model.logit(gate_rows(frows)) >= cut)
+        frows = feature_rows(sents)
+        s = cascade(fake, frows)
         check[name] = {
             "sentences": len(sents),
             "flagged": int((s >= threshold).sum()),
@@ -231,6 +255,8 @@ def main() -> None:
         "neighbour_threshold": round(neighbour, 4),
         "gate_cut": round(cut, 4),
         "gate_passes_news_share_out_of_fold": round(gate_pass_news, 4),
+        "parse_cut": round(parse_cut, 4),
+        "parsed_news_share_out_of_fold": round(parsed_news, 4),
         "design_out_of_fold": design_fig,
         "test_only_half": test_fig,
         "test_recall_by_family": by_group(test, test_s, threshold, "family"),
@@ -254,6 +280,7 @@ def main() -> None:
             "figures": {k: report[k] for k in ("design_out_of_fold", "test_only_half")},
             "threshold": round(threshold, 4),
             "neighbour_threshold": round(neighbour, 4),
+            "parse_cut": round(parse_cut, 4),
             "bias": round(model.b, 4),
             "weights": model.weights(),
             "gate": {"bias": round(gate_model.b, 4), "cut": round(cut, 4), "weights": gate_model.weights()},

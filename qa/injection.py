@@ -16,8 +16,11 @@ How a sentence is judged:
    design half of ``eval/data/injection/``): a words-only first stage (:class:`Gate`) rules out most news
    sentences cheaply; the rest go to a logistic regression over named features (a role word and a colon at the
    start, second-person address, words for an AI, a reference to earlier instructions, an imperative verb opening
-   a clause, a short label before a colon, a link, how reporting reads) and word n-grams plus word classes
-   (``qa/word_classes.json``), so open language (what an order to a model looks like) is learned, not listed.
+   a clause, a short label before a colon, a link, how reporting reads), facts of the dependency parse
+   (:mod:`qa.injection_syntax`: an order with no subject and whether it is quoted, who is addressed, a modal or
+   passive directive, "the real X is ...") and word n-grams plus word classes (``qa/word_classes.json``), so open
+   language (what an order to a model looks like) is learned, not listed. A sentence is parsed only when the
+   second stage's score without the parse facts reaches ``parse_cut`` (fitted like the first stage's cut).
 
 Detection is sentence-exact: :func:`injected_spans` gives the injected sentences of a text, plus (hysteresis) a
 sentence next to an injected one in the same paragraph whose own score passes a lower threshold, and every
@@ -36,8 +39,9 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from qa.injection_syntax import syntax_features
 from qa.text import paragraphs, sentence_spans
-from qa.unicode_fold import fold
+from qa.unicode_fold import fold, join_spaced
 
 WEIGHTS_PATH = Path(__file__).with_name("injection_weights.json")
 WORD_CLASSES_PATH = Path(__file__).with_name("word_classes.json")
@@ -140,7 +144,6 @@ PROMPT_NOUNS = frozenset(
     ]
 )
 
-_SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*·]){3,}[a-z](?![\w])")
 _TOKEN = re.compile(r"[a-z0-9@$][a-z0-9@$']*|[:\"]")
 _LEET = str.maketrans("0134579@$", "oieastgas")
 _LINK = re.compile(r"\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|co)\b|https?:|www\.")
@@ -197,7 +200,7 @@ def read(sentence: str) -> tuple[str, list[str]]:
     view = fold(sentence).lower()
     toks = _TOKEN.findall(view)
     if any(len(a) == len(b) == len(c) == len(d) == 1 for a, b, c, d in _quads(toks)):  # "i g n o r e"
-        view = _SPACED.sub(lambda m: re.sub(r"[ .\-_*·]", "", m.group()), view)
+        view = join_spaced(view)
         toks = _TOKEN.findall(view)
     return view, [t if t.isalpha() or t.isdigit() else t.translate(_LEET) for t in toks]
 
@@ -210,8 +213,16 @@ GATE_KINDS = ("w:", "c:")
 _ZERO = itertools.repeat(0.0)  # the first stage sees only words and word classes
 
 
-def features(sentence: str, view: str | None = None, toks: list[str] | None = None) -> list[str]:
-    """The named features and word n-grams of one sentence, as keys into the fitted weights (repeats count)."""
+def features(
+    sentence: str, view: str | None = None, toks: list[str] | None = None, syntax: tuple[str, ...] | None = None
+) -> list[str]:
+    """The named features, word n-grams and parse facts of one sentence, as keys into the fitted weights (repeats
+    count). ``syntax`` is the sentence's :func:`qa.injection_syntax.syntax_features` when the caller has it."""
+    return word_features(sentence, view, toks) + list(syntax_features(sentence) if syntax is None else syntax)
+
+
+def word_features(sentence: str, view: str | None = None, toks: list[str] | None = None) -> list[str]:
+    """The features that need no parse: words, n-grams, word classes and the named features read off the words."""
     if view is None or toks is None:
         view, toks = read(sentence)
     words = [t for t in toks if t not in (":", '"')]
@@ -319,10 +330,15 @@ class Model:
     threshold: float  # a sentence is injected when its probability reaches this
     neighbour_threshold: float  # ... or this, next to an injected sentence of the same paragraph
     gate: Gate | None = None
+    parse_cut: float = -math.inf  # below this logit without the parse facts, the sentence is not parsed
 
-    def logit(self, sentence: str, view: str | None = None, toks: list[str] | None = None) -> float:
+    def logit(self, sentence: str, view: str | None = None, toks: list[str] | None = None) -> float | None:
+        """The logit, or None when the words alone score below ``parse_cut`` (the parse is skipped: ~1 ms)."""
         w = self.weights
-        return self.bias + sum(w.get(f, 0.0) for f in features(sentence, view, toks))
+        z = self.bias + sum(w.get(f, 0.0) for f in word_features(sentence, view, toks))
+        if z < self.parse_cut:
+            return None
+        return z + sum(w.get(f, 0.0) for f in syntax_features(sentence))
 
 
 def gate_from(doc: dict[str, Any]) -> Gate:
@@ -339,7 +355,8 @@ def gate_from(doc: dict[str, Any]) -> Gate:
 def model() -> Model:
     doc = json.loads(WEIGHTS_PATH.read_text(encoding="utf-8"))
     gate = gate_from(doc["gate"]) if "gate" in doc else None
-    return Model(doc["weights"], doc["bias"], doc["threshold"], doc["neighbour_threshold"], gate)
+    cut = doc.get("parse_cut", -math.inf)
+    return Model(doc["weights"], doc["bias"], doc["threshold"], doc["neighbour_threshold"], gate, cut)
 
 
 def injection_score(sentence: str) -> float:
@@ -353,6 +370,8 @@ def injection_score(sentence: str) -> float:
     if m.gate is not None and m.gate.logit(toks) < m.gate.cut:
         return 0.0  # the first stage rules it out (most news sentences stop here)
     z = m.logit(sentence, view, toks)
+    if z is None:
+        return 0.0  # the second stage without the parse rules it out
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 

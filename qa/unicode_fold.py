@@ -18,6 +18,7 @@ Plain ASCII text is returned as it is (the common case costs one ``isascii`` cal
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -65,3 +66,13 @@ def fold(text: str) -> str:
         decomposed = unicodedata.normalize("NFD", text)
         text = unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
     return text
+
+
+# A word written with a space, dot, dash, underscore, star or middle dot between its letters ("i g n o r e").
+_SPACED = re.compile(r"(?<![\w])(?:[a-zA-Z][ .\-_*·]){3,}[a-zA-Z](?![\w])")
+_SPACERS = re.compile(r"[ .\-_*·]")
+
+
+def join_spaced(text: str) -> str:
+    """Letter-spaced words read as words ("i g n o r e" -> "ignore")."""
+    return _SPACED.sub(lambda m: _SPACERS.sub("", m.group()), text)
