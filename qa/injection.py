@@ -228,11 +228,13 @@ def word_features(sentence: str, view: str | None = None, toks: list[str] | None
     words = [t for t in toks if t not in (":", '"')]
     classes = word_classes()
     kinds = [classes.get(t, t) for t in toks]  # a word's meaning class, else itself
-    out = [f"w:{t}" for t in toks]
-    out += [f"b:{a} {b}" for a, b in itertools.pairwise(toks)]
-    out += [f"c:{k}" for k, t in zip(kinds, toks, strict=True) if t in classes]
-    out += [f"cb:{a} {b}" for a, b in itertools.pairwise(kinds)]
-    out += [f"p:{w[:5]}" for w in words if len(w) >= 6 and w.isalpha()]
+    # Each word, class, n-gram and prefix counts once: "the" five times in a long sentence is not five times a cue.
+    distinct = list(dict.fromkeys(toks))
+    out = [f"w:{t}" for t in distinct]
+    out += dict.fromkeys(f"c:{classes[t]}" for t in distinct if t in classes)
+    out += dict.fromkeys(f"b:{a} {b}" for a, b in itertools.pairwise(toks))
+    out += dict.fromkeys(f"cb:{a} {b}" for a, b in itertools.pairwise(kinds))
+    out += dict.fromkeys(f"p:{w[:5]}" for w in words if len(w) >= 6 and w.isalpha())
     if words:
         out.append(f"^:{words[0]}")
         out.append(f"^c:{classes.get(words[0], words[0])}")
@@ -313,14 +315,18 @@ def has_template_token(text: str) -> bool:
 class Gate:
     """The cheap first stage: a logistic regression on words and word classes only (no feature strings built),
     fitted alongside the full model; a sentence scoring below ``cut`` skips the full model. ``cut`` is set so
-    that the cascade keeps nearly every design-half sentence the full model flags (``eval/train_injection.py``)."""
+    that the cascade keeps nearly every design-half sentence the full model flags (``eval/train_injection.py``).
+    Each distinct word and each distinct class counts once, as in :func:`word_features`."""
 
-    weights: dict[str, float]  # per token: its word weight plus its class's weight, added up once at load
+    words: dict[str, float]
+    classes: dict[str, float]  # per word: its class's weight (for the words of a weighted class)
     bias: float
     cut: float
 
     def logit(self, toks: list[str]) -> float:
-        return self.bias + sum(map(self.weights.get, toks, _ZERO))
+        distinct = dict.fromkeys(toks)
+        kinds = {word_classes()[t]: self.classes[t] for t in distinct if t in self.classes}
+        return self.bias + sum(map(self.words.get, distinct, _ZERO)) + sum(kinds.values())
 
 
 @dataclass(frozen=True)
@@ -344,11 +350,9 @@ class Model:
 def gate_from(doc: dict[str, Any]) -> Gate:
     weights = doc["weights"]
     per_class = {k[2:]: v for k, v in weights.items() if k.startswith("c:")}
-    per_token = {t: per_class[c] for t, c in word_classes().items() if c in per_class}
-    for k, v in weights.items():
-        if k.startswith("w:"):
-            per_token[k[2:]] = per_token.get(k[2:], 0.0) + v
-    return Gate(per_token, doc["bias"], doc["cut"])
+    classes = {t: per_class[c] for t, c in word_classes().items() if c in per_class}
+    words = {k[2:]: v for k, v in weights.items() if k.startswith("w:")}
+    return Gate(words, classes, doc["bias"], doc["cut"])
 
 
 @cache

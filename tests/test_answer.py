@@ -314,9 +314,7 @@ def test_every_kind_of_instruction_is_recognised(line: str) -> None:
     "text",
     [
         "The user base of the app grew to 5 million, the company said.",
-        pytest.param(
-            "AI assistants are now used by a third of office workers, a survey found.", marks=_CLASSIFIER_MISS
-        ),
+        "AI assistants are now used by a third of office workers, a survey found.",
         "The system was switched off at 9 p.m. after the fault.",
         "Officials said they would ignore the earlier deadline.",
     ],
