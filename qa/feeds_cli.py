@@ -137,6 +137,8 @@ def _print_report(r: FeedPollReport) -> None:
         return
     counts = ", ".join(f"{r.count(s)} {s}" for s in ("added", "updated", "unchanged", "skipped", "failed"))
     out.print(f"{r.feed_id}: {r.entries} entries, {r.new} new: {counts}", highlight=False)
+    if r.warning:
+        console.print(f"  [yellow]warning:[/yellow] {escape(r.warning)}", highlight=False)
     for item in r.items:
         if item.status in ("skipped", "failed"):
             console.print(f"  {item.status} {item.url or item.key}: {item.reason}", highlight=False, markup=False)

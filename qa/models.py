@@ -277,6 +277,7 @@ class FeedPollReport(BaseModel):
     feed_id: str
     status: Literal["ok", "not_modified", "busy", "error"]
     error: str | None = None
+    warning: str | None = Field(None, description="What was wrong with a feed that could still be read.")
     entries: int = Field(0, description="Entries in the feed.")
     new: int = Field(0, description="Entries not seen before.")
     items: list[FeedEntryOutcome] = Field(default_factory=list)

@@ -177,7 +177,7 @@ def by_path(report: FeedPollReport) -> dict[str, Any]:
 
 def test_rss_poll_stores_articles_and_says_why_others_were_skipped(polled: dict[str, Any]) -> None:
     report = polled["first"][polled["a"].id]
-    assert report.status == "ok" and report.entries == 11 and report.new == 11
+    assert report.status == "ok" and report.entries == 11 and report.new == 11 and report.warning is None
     items = by_path(report)
     for path in ("news/footbridge", "news/orchard", "news/planting", "news/stars"):
         assert items[path].status == "added", items[path]
@@ -338,6 +338,8 @@ def test_malformed_feed_is_an_error_kept_on_the_feed(embedder: Embedder, tmp_pat
     site = Site()
     site.routes["/bad.xml"] = Route(b"<rss><channel><item><title>broken", content_type="application/rss+xml")
     site.routes["/page.xml"] = Route(b"<html><body>hello</body></html>", content_type="text/html")
+    lenient = rss("Outlet", site.base, [{"title": "a", "path": "/nowhere"}]).replace("Outlet", "Outlet &nbsp;")
+    site.routes["/lenient.xml"] = xml(lenient, etag=False)  # an entity XML does not define
     with site.running():
         svc = NewsQA(feed_settings(tmp_path / "data"), embedder=embedder)
         try:
@@ -348,6 +350,10 @@ def test_malformed_feed_is_an_error_kept_on_the_feed(embedder: Embedder, tmp_pat
             html_feed = svc.feeds.add(site.url("/page.xml"))
             report = svc.feeds.poll(html_feed.id)
             assert report.status == "error" and "content type 'text/html'" in (report.error or "")
+            lenient = svc.feeds.add(site.url("/lenient.xml"))
+            report = svc.feeds.poll(lenient.id)  # read past its fault: the entry is dealt with, the fault reported
+            assert report.status == "ok" and report.entries == 1 and "undefined entity" in (report.warning or "")
+            assert report.items[0].status == "skipped" and "HTTP 404" in (report.items[0].reason or "")
             gone = svc.feeds.add(site.url("/missing.xml"))
             assert "HTTP 404" in (svc.feeds.poll(gone.id).error or "")
             assert svc.store.count() == 0

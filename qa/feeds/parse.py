@@ -58,12 +58,13 @@ def _authors(entry: Any) -> list[str]:
     return [str(n).strip()[:MAX_AUTHOR_CHARS] for n in names if str(n).strip()][:MAX_AUTHORS]
 
 
-def parse_feed(content: bytes, url: str, max_entries: int) -> ParsedFeed:
+def parse_feed(content: bytes, url: str, max_entries: int, content_type: str = "application/xml") -> ParsedFeed:
     """The feed's entries in feed order (at most ``max_entries``). A document feedparser can't read as a feed at
     all raises :class:`MalformedFeed`; a feed with faults it could read past keeps its entries and the problem."""
     import feedparser
 
-    parsed = feedparser.parse(content, response_headers={"content-location": url})
+    # The response's Content-Type goes along: without one feedparser flags every feed as faulty.
+    parsed = feedparser.parse(content, response_headers={"content-location": url, "content-type": content_type})
     problem = str(parsed.get("bozo_exception") or "") or None if parsed.get("bozo") else None
     if not parsed.entries and (problem or not parsed.get("version")):
         raise MalformedFeed(f"{url}: not a readable RSS or Atom feed ({problem or 'no feed elements'})")

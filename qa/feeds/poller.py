@@ -129,7 +129,12 @@ class FeedPoller:
             if fetched.not_modified:
                 self._record(feed.id, started, None, None)
                 return FeedPollReport(feed_id=feed.id, status="not_modified")
-            parsed = parse_feed(fetched.content, fetched.url, self.svc.settings.feed_max_entries)
+            parsed = parse_feed(
+                fetched.content,
+                fetched.url,
+                self.svc.settings.feed_max_entries,
+                fetched.content_type or "application/xml",
+            )
         except (FetchFailed, MalformedFeed) as exc:
             self._record(feed.id, started, exc.detail, None)
             return FeedPollReport(feed_id=feed.id, status="error", error=exc.detail)
@@ -144,7 +149,13 @@ class FeedPoller:
         # Validators only when every entry was dealt with: else a 304 next time would hide the failed ones.
         self._record(feed.id, started, error, None if failed else (fetched.etag, fetched.last_modified))
         return FeedPollReport(
-            feed_id=feed.id, status="ok", error=error, entries=len(parsed.entries), new=len(new), items=items
+            feed_id=feed.id,
+            status="ok",
+            error=error,
+            warning=f"the feed is malformed but was read: {parsed.problem}" if parsed.problem else None,
+            entries=len(parsed.entries),
+            new=len(new),
+            items=items,
         )
 
     def _record(
