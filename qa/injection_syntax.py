@@ -25,7 +25,7 @@ The facts, one named key each (repeats count):
 - a pointer at the text itself or at what came before it ("this page", "the above instructions": ``#syn_pointer``).
 
 The parse is the costly part (~2 ms a sentence), so :class:`qa.injection.Model` asks for it only when the words
-alone already make a sentence suspicious (~1% of news sentences), and it is cached by sentence.
+alone already make a sentence suspicious (~2% of news sentences), and it is cached by sentence.
 """
 
 from __future__ import annotations
