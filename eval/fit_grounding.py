@@ -42,6 +42,9 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "grounding"
 DATASETS = {"summedits": "summedits_news.jsonl", "qags": "qags_cnndm_xsum.jsonl"}
 L2 = 1.0
 MIL_ROUNDS = 3
+RECALL: float | None = (
+    None  # with --recall: the share of the fitting part's hallucinated summaries the threshold must flag
+)
 
 # Each combination: the features it weighs (the others get weight 0) and whether concrete contradictions cap
 # the score. "rules" is the earlier verifier (all hand-designed features) refitted on the fitting part only.
@@ -52,7 +55,8 @@ COMBINATIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "rules": (tuple(f for f in FEATURES if f != "entailment"), True),
     "all": (FEATURES, True),
 }
-DEFAULT_COMBINATION = "entailment+cap"
+MORE_IS_SUPPORT = ("entailment", "similarity", "coverage_local", "pair_coverage")  # weights kept >= 0
+DEFAULT_COMBINATION = "entailment+alignment"
 
 
 @dataclass
@@ -96,7 +100,7 @@ def featurise(data_dir: Path, cache_dir: Path | None) -> list[Doc]:
             base.write_bytes(pickle.dumps(docs))
     started = time.perf_counter()
     pairs = [p for d in docs for p in d.pairs]
-    logits = iter(entailment_model().logits(pairs, batch_size=32))
+    logits = iter(entailment_model().logits(pairs))
     for d in docs:
         for row in range(len(d.pairs)):
             d.x[row, ENTAILMENT] = next(logits)
@@ -104,6 +108,37 @@ def featurise(data_dir: Path, cache_dir: Path | None) -> list[Doc]:
     if scored is not None:
         scored.write_bytes(pickle.dumps(docs))
     return docs
+
+
+FIXTURE = ROOT / "tests" / "fixtures" / "llm_answers_pompeo.json"
+EXAMPLE = ROOT.parent / "shared" / "data" / "articles" / "000_c5f37d0b212be8a7.txt"
+
+
+def fixture_docs() -> list[Doc]:
+    """The local LLM's hand-labelled sentences about the example article, one Doc each (a check, never fitted
+    on): an invented sentence is a hallucinated Doc, a supported one a faithful Doc. A sentence that stands word
+    for word in the article has nothing to check, as in ``GroundingVerifier.verify_claims``."""
+    from qa.grounding.nli import entailment_model
+    from qa.grounding.verifier import GroundingVerifier, verbatim_span
+
+    verifier = GroundingVerifier(threshold=0.5, entailment=entailment_model())
+    article = EXAMPLE.read_text(encoding="utf-8")
+    docs = []
+    for case in json.loads(FIXTURE.read_text(encoding="utf-8")):
+        for key, hallucinated in (("invented_sentences", True), ("supported_sentences", False)):
+            for sentence in case[key]:
+                check = None if verbatim_span(sentence, [article]) else verifier.check([sentence], [article], True)[0]
+                x = check.values[None, :].astype(np.float64) if check is not None else np.zeros((0, len(FEATURES)))
+                docs.append(Doc("fixture", "fixture", CHECK, "fixture", hallucinated, x, None, []))
+    return docs
+
+
+def fixture_figures(combo: Combination, docs: list[Doc]) -> str:
+    flagged = combo.doc_scores(docs) < combo.threshold
+    invented = sum(1 for d, f in zip(docs, flagged, strict=True) if d.hallucinated and f)
+    kept = sum(1 for d, f in zip(docs, flagged, strict=True) if not d.hallucinated and not f)
+    n_inv = sum(d.hallucinated for d in docs)
+    return f"local LLM fixture: invented flagged {invented}/{n_inv}, supported kept {kept}/{len(docs) - n_inv}"
 
 
 def _features_without_entailment(data_dir: Path) -> list[Doc]:
@@ -278,15 +313,33 @@ def fit(docs: list[Doc], name: str) -> Combination:
     for _ in range(MIL_ROUNDS):
         x, y, w = training_rows(docs, combo)
         combo = Combination(FITTERS[KIND](x[:, columns], y, w), columns, cap)
+        while isinstance(combo.model, Logistic) and (wrong := _against_its_direction(combo)) is not None:
+            columns = [c for c in columns if c != wrong]
+            combo = Combination(FITTERS[KIND](x[:, columns], y, w), columns, cap)
     assert combo is not None
     combo.threshold = pick_threshold(combo, docs)
     return combo
 
 
+def _against_its_direction(combo: Combination) -> int | None:
+    """The column whose fitted weight most contradicts the direction its feature must have (more support
+    evidence may never lower the score): correlated features can flip a sign, and a combination that rewards
+    a claim for sharing fewer words with the source would pass unrelated claims."""
+    assert isinstance(combo.model, Logistic)
+    wrong = [
+        (w, c) for c, w in zip(combo.columns, combo.model.coef, strict=True) if FEATURES[c] in MORE_IS_SUPPORT and w < 0
+    ]
+    return min(wrong)[1] if wrong else None
+
+
 def pick_threshold(combo: Combination, docs: list[Doc]) -> float:
-    """Maximise balanced accuracy on the given (training) documents."""
+    """On the given (training) documents: with ``RECALL``, the lowest threshold that flags that share of the
+    hallucinated summaries (the service's operating point: an unsupported claim passed costs more than a
+    supported one held back); without it, the threshold of the highest balanced accuracy."""
     scores = combo.doc_scores(docs)
     y = [d.hallucinated for d in docs]
+    if RECALL is not None:
+        return float(np.quantile(scores[np.array(y)], RECALL)) + 1e-6
     grid = np.unique(np.concatenate([np.linspace(0.02, 0.98, 97), scores]))
     values = [metrics.balanced_accuracy(y, scores < t) for t in grid]
     return float(grid[int(np.argmax(values))])
@@ -350,7 +403,7 @@ def evaluate_shipped(docs: list[Doc]) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
-    global KIND
+    global KIND, RECALL
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "out", help="features cache folder")
@@ -359,9 +412,16 @@ def main() -> None:
     parser.add_argument("--model", choices=sorted(FITTERS), default="logistic")
     parser.add_argument("--combination", choices=sorted(COMBINATIONS), default=DEFAULT_COMBINATION)
     parser.add_argument("--json", type=Path, help="write every combination's figures here")
+    parser.add_argument(
+        "--recall",
+        type=float,
+        default=RECALL,
+        help="hallucination recall to calibrate for (default: the best balanced accuracy)",
+    )
     args = parser.parse_args()
 
     KIND = args.model
+    RECALL = args.recall or None
     docs = featurise(args.data_dir, args.cache_dir)
     table: dict[str, dict] = {}
     shipped: Combination | None = None
@@ -369,12 +429,15 @@ def main() -> None:
     print("shipped weights")
     for key, f in table["shipped"].items():
         print(f"    {key:24s} BA {f['balanced_accuracy']:5.1f}  AUC {f['roc_auc']:5.1f}  (n={f['n']})")
+    fixture = fixture_docs() if EXAMPLE.is_file() else []
     for name in COMBINATIONS:
         combo, figs = evaluate(docs, name)
         table[name] = figs
         if name == args.combination:
             shipped = combo
         print(f"{name:22s} threshold {combo.threshold:.4f}")
+        if fixture:
+            print(f"    {fixture_figures(combo, fixture)}")
         for key, f in figs.items():
             print(f"    {key:24s} BA {f['balanced_accuracy']:5.1f}  AUC {f['roc_auc']:5.1f}  (n={f['n']})")
     if args.json:

@@ -82,6 +82,7 @@ AUXILIARY_NOT = {"VBD": "did", "VBZ": "does", "VBP": "do"}
 POS = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
 SPACY_POS = {"NOUN": "n", "VERB": "v", "ADJ": "a", "ADV": "r"}
 
+REWORDED = 0.5  # default share of claims (either label) with some words replaced by synonyms: see reword()
 # Weights of each kind of claim (supported and unsupported weigh the same in all).
 POSITIVE_KINDS = {"sentence": 1.0, "compression": 3.0, "synonym": 0.6, "fusion": 1.5, "attribution": 0.7}
 NEGATIVE_KINDS = {
@@ -495,13 +496,50 @@ def window(article: Article, i: int, rng: random.Random, vocab: list[set[str]]) 
     return " ".join(re.sub(r"\s+", " ", article.sentences[j].text.strip()) for j in order), order
 
 
+def synonym_forms(index: dict[tuple[str, str], Counter], wn: WordNet) -> dict[str, list[str]]:
+    """word form -> forms of its WordNet synonyms with the same part-of-speech tag, as the corpus writes them."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # light verbs and function words reword badly
+
+    out: dict[str, list[str]] = {}
+    tag_pos = {"NN": "n", "NNS": "n", "VB": "v", "VBD": "v", "VBG": "v", "VBN": "v", "VBP": "v", "VBZ": "v"}
+    tag_pos |= {"JJ": "a"}
+
+    def common(lemma: str, tag: str) -> bool:
+        return len(lemma) >= 4 and lemma not in STOP_WORDS and sum(index.get((lemma, tag), Counter()).values()) >= 3
+
+    for (lemma, tag), forms in index.items():
+        pos = tag_pos.get(tag)
+        if pos is None or not common(lemma, tag):
+            continue
+        options = [inflect(index, w, tag, strict=True) for w in wn.synonyms(pos, lemma) if common(w, tag)]
+        options = [o for o in options if o and "_" not in o]
+        if options:
+            for form in forms:
+                out.setdefault(form, []).extend(o for o in options if o != form)
+    return {k: sorted(set(v)) for k, v in out.items() if v}
+
+
+def reword(text: str, synonyms: dict[str, list[str]], rng: random.Random) -> str:
+    """One to three words replaced by a synonym the corpus uses: applied to supported and unsupported claims
+    alike, so that rewording is not a cue for either label and the model must look at what a claim asserts."""
+    words = [m for m in re.finditer(r"[A-Za-z]+", text) if m.group().lower() in synonyms]
+    rng.shuffle(words)
+    chosen = sorted(words[: rng.randint(1, 3)], key=lambda m: m.start(), reverse=True)
+    for m in chosen:
+        new = rng.choice(synonyms[m.group().lower()])
+        if m.group()[:1].isupper():
+            new = new[:1].upper() + new[1:]
+        text = text[: m.start()] + new + text[m.end() :]
+    return text
+
+
 def ptb_noise(text: str) -> str:
     """QAGS-style tokenised text: spaces before punctuation and clitics."""
     text = re.sub(r"([,.;:!?)])", r" \1", text)
     return re.sub(r"(n't|'s|'re|'ll)\b", r" \1", text)
 
 
-def generate(articles: list[Article], wn: WordNet, n_pairs: int, seed: int) -> list[dict]:
+def generate(articles: list[Article], wn: WordNet, n_pairs: int, seed: int, reworded: float = REWORDED) -> list[dict]:
     rng = random.Random(seed)
     index: dict[tuple[str, str], Counter] = defaultdict(Counter)
     verbs_by_tag: dict[str, list[str]] = defaultdict(list)
@@ -513,6 +551,7 @@ def generate(articles: list[Article], wn: WordNet, n_pairs: int, seed: int) -> l
                     if t.pos_ == "VERB" and t.dep_ == "ROOT":
                         verbs_by_tag[t.tag_].append(t.text.lower())
     vocabs = [[content_words(s) for s in a.sentences] for a in articles]
+    synonyms = synonym_forms(index, wn)
     slots = [(ai, si) for ai, a in enumerate(articles) for si, s in enumerate(a.sentences) if usable(s)]
 
     def antonyms(pos: str, lemma: str) -> list[str]:
@@ -582,6 +621,9 @@ def generate(articles: list[Article], wn: WordNet, n_pairs: int, seed: int) -> l
             continue
         if positive is False and claim.strip().lower() == sent.text.strip().lower():
             continue
+        # (no random draw when rewording is off: the first training pairs were made before it existed)
+        if reworded and rng.random() < reworded and kind not in ("synonym", "other_article"):
+            claim = reword(claim, synonyms, rng)
         if rng.random() < 0.1:
             claim, win = ptb_noise(claim), ptb_noise(win)
         pairs.append({"window": win, "claim": claim, "label": int(positive), "kind": kind})
@@ -597,6 +639,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=40000)
     parser.add_argument("--articles", type=int, default=0, help="only the first N articles (a quick try)")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--reworded", type=float, default=REWORDED, help="share of claims reworded (see reword())")
     args = parser.parse_args()
 
     import spacy  # the training venv only
@@ -616,7 +659,7 @@ def main() -> None:
         texts = texts[: args.articles]
     articles = parse(nlp, texts)
     print(f"{sum(len(a.sentences) for a in articles)} sentences parsed")
-    pairs = generate(articles, wn, args.pairs, args.seed)
+    pairs = generate(articles, wn, args.pairs, args.seed, args.reworded)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as fh:
         for p in pairs:

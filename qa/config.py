@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     )
 
     # --- grounding ---------------------------------------------------------------------------------
-    grounding_threshold: float = Field(0.4735, ge=0.0, le=1.0)  # fitted with qa/grounding_weights.json
+    grounding_threshold: float = Field(0.33, ge=0.0, le=1.0)  # fitted with qa/grounding_weights.json
 
     # --- service limits and security ---------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)

@@ -267,10 +267,9 @@ def test_summedits_balanced_accuracy() -> None:
     started = time.perf_counter()
     result = run_grounding_eval(data)
     assert result["n"] == 422
-    # Shipped weights were fitted on this data too (in-sample: 0.695 when recorded), so this is a
-    # regression guard, not a figure to quote: the README quotes the cross-fitted figures of
-    # eval/fit_grounding.py (0.67-0.68). The target of 0.70 is not reached yet.
-    assert result["balanced_accuracy"] >= 0.67, result["balanced_accuracy"]
+    # The shipped weights were fitted on this file's fitting part only (eval/grounding_splits.py; 0.680 on the
+    # whole file when recorded): a regression guard, not a figure to quote (the README quotes each part).
+    assert result["balanced_accuracy"] >= 0.66, result["balanced_accuracy"]
     assert result["seconds_per_item"] <= 0.5 or time.perf_counter() - started < 300
 
 
