@@ -31,7 +31,7 @@ from qa.feeds.fetch import Fetcher
 from qa.feeds.guard import FetchFailed
 from qa.feeds.parse import Entry, MalformedFeed, entry_record, parse_feed
 from qa.models import Article, Feed, FeedEntryOutcome, FeedPollReport
-from qa.store.feeds import EntryMark, FeedStore
+from qa.store.feeds import EntryMark, FeedStore, Validators
 
 if TYPE_CHECKING:
     from qa.service import NewsQA
@@ -158,9 +158,7 @@ class FeedPoller:
             items=items,
         )
 
-    def _record(
-        self, feed_id: str, at: dt.datetime, error: str | None, validators: tuple[str | None, str | None] | None
-    ) -> None:
+    def _record(self, feed_id: str, at: dt.datetime, error: str | None, validators: Validators | None) -> None:
         with self.svc.store.transaction() as tx:
             self.store.record_poll(tx, feed_id, at, error, validators)
 

@@ -1,9 +1,10 @@
 """The feed and story part of the store contract: followed feeds, their poll leases, the entries already seen, and
 the story each article belongs to (:mod:`qa.feeds`, :mod:`qa.stories`).
 
-Kept apart from :mod:`qa.store.base` so each backend adds it as one mixin (``qa/store/sqlite_feeds.py``); the
-guarantees are written here, once. Times are timezone-aware UTC datetimes; lease expiry is epoch seconds, compared
-in the store so two processes never both win a claim.
+Kept apart from :mod:`qa.store.base` so each backend adds it as one mixin (``qa/store/sqlite_feeds.py``; the
+statements both backends share are in ``qa/store/sql_feeds.py``); the guarantees are written here, once. Times are
+timezone-aware UTC datetimes; lease expiry is epoch seconds, compared in the store so two processes never both win
+a claim.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from qa.models import Feed
+
+# A feed response's HTTP validators, (ETag, Last-Modified), either absent: sent back on the next poll.
+Validators = tuple[str | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,7 @@ class FeedStore(ABC):
 
     @abstractmethod
     def record_poll(
-        self,
-        tx: Any,
-        feed_id: str,
-        at: dt.datetime,
-        error: str | None,
-        validators: tuple[str | None, str | None] | None,
+        self, tx: Any, feed_id: str, at: dt.datetime, error: str | None, validators: Validators | None
     ) -> None:
         """The outcome of a poll: ``error`` None is a success (``last_success_at`` = ``at``), else it is kept as
         ``last_error``. ``validators`` (ETag, Last-Modified) replace the stored ones unless None (kept)."""

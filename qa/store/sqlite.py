@@ -97,6 +97,9 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
                 self._connections.add(con)
         return con
 
+    def _rows(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
+        return self._connect().execute(sql, args).fetchall()
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self.write_lock:
