@@ -173,6 +173,11 @@ def test_list_count_filters_and_order(store: ArticleStore[Any]) -> None:
     assert store.count() == 5 and store.count(window) == 2 and store.count(Filters(source="Nobody")) == 0
     assert store.count(states=("ready", "indexing")) == 6
     assert [a.id for a in store.list(states=("indexing",))] == ["hidden"]
+    chosen = Filters(article_ids=["c-old", "hidden", "a-new", "no-such-id"])  # "hidden" is not ready: left out
+    assert [a.id for a in store.list(chosen)] == ["a-new", "c-old"] and store.count(chosen) == 2
+    assert (
+        store.count(Filters(article_ids=[])) == 0 and store.list(Filters(article_ids=["b-mid"], source="Gazette")) == []
+    )
 
 
 def test_chunks_spans_and_counts(store: ArticleStore[Any]) -> None:

@@ -6,10 +6,12 @@ is kept consistent through the article ``state`` (``indexing → ready → delet
 or removed on start-up (see :meth:`qa.service.NewsQA.repair`), and only ``ready`` articles are ever answered from.
 
 Two implementations pass one shared test suite (``tests/test_store_contract.py``): SQLite (the embedded default,
-:mod:`qa.store.sqlite`) and PostgreSQL (scale-out). Nothing outside ``qa/store`` reaches into a backend's connection.
+:mod:`qa.store.sqlite`) and PostgreSQL (scale-out); what they run alike is written once in :mod:`qa.store.sql`.
+Nothing outside ``qa/store`` reaches into a backend's connection.
 
 Adding a method: declare it here (abstract, typed, with a docstring that says what it guarantees), implement it in
-every backend, and add its test to ``tests/test_store_contract.py``, which runs it against each backend.
+:mod:`qa.store.sql` when its SQL is the same on both backends or else in every backend, and add its test to
+``tests/test_store_contract.py``, which runs it against each backend.
 
 Writes take a transaction handle: ``with store.transaction() as tx: store.put(tx, ...); store.set_state(tx, ...)``
 commits everything in the block together, or nothing if the block raises. The handle is backend-specific and

@@ -26,7 +26,7 @@ import psycopg_pool
 
 from qa.errors import StoreUnavailable
 from qa.models import Article, ArticleState, Chunk, Filters
-from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
+from qa.store.base import ArticleMeta, StoreAudit
 from qa.store.lexical import (
     BM25_B,
     BM25_K1,
@@ -38,6 +38,7 @@ from qa.store.lexical import (
 )
 from qa.store.migrations import pending
 from qa.store.postgres_feeds import PostgresFeedsMixin
+from qa.store.sql import ARTICLE_COLUMNS, SQLArticleStore
 
 # The text search configuration of chunk vectors and queries (Snowball English stemmer, English stop words).
 TS_CONFIG = "english"
@@ -53,8 +54,6 @@ LEXEME_CACHE_TERMS = 100_000
 
 # Advisory-lock key of the migration runner (any constant no article key is likely to equal).
 _MIGRATION_LOCK = 0x6E657773716100
-
-_ARTICLE_COLUMNS = "id, title, body, published_at, source, url, authors, content_hash, state, n_chunks, ingested_at"
 
 # Connection errors: the server is down, restarting, unreachable, or the pool has no connection to give.
 _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout)
@@ -95,10 +94,12 @@ def unavailable_as_503() -> Iterator[None]:
         raise StoreUnavailable(f"the article database is unavailable ({type(exc).__name__})") from exc
 
 
-class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
+class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]):
     """PostgreSQL with a connection pool. Safe to share between threads and between processes."""
 
     backend = "postgresql"
+    placeholder = "%s"
+    _article = staticmethod(_row_to_article)
 
     def __init__(self, url: str, pool_size: int = 10, timeout_s: float = 3.0) -> None:
         self._local = threading.local()
@@ -138,10 +139,6 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._connection() as con, unavailable_as_503():
             return con.execute(sql, args).fetchall()
-
-    def _one(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        rows = self._rows(sql, args)
-        return rows[0][0] if rows else None
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
@@ -203,9 +200,9 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
 
     # --- writes ---------------------------------------------------------------------------------------
     def put(self, tx: psycopg.Connection[Any], article: Article, chunks: list[Chunk]) -> None:
-        tx.execute("DELETE FROM chunks WHERE article_id = %s", (article.id,))
+        self._delete_chunks(tx, article.id)
         tx.execute(
-            f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'indexing',%s,%s) "
+            f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'indexing',%s,%s) "
             "ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, "
             "published_at = EXCLUDED.published_at, source = EXCLUDED.source, url = EXCLUDED.url, "
             "authors = EXCLUDED.authors, content_hash = EXCLUDED.content_hash, state = EXCLUDED.state, "
@@ -241,22 +238,10 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
     def set_state(self, tx: psycopg.Connection[Any], ids: Sequence[str], state: ArticleState) -> None:
         tx.execute("UPDATE articles SET state = %s WHERE id = ANY(%s)", (state, list(ids)))
 
-    def delete(self, tx: psycopg.Connection[Any], article_id: str) -> None:
-        tx.execute("DELETE FROM chunks WHERE article_id = %s", (article_id,))
-        self.forget_story(tx, article_id)
-        tx.execute("DELETE FROM articles WHERE id = %s", (article_id,))
+    def _delete_chunks(self, tx: psycopg.Connection[Any], article_id: str) -> None:
+        tx.execute("DELETE FROM chunks WHERE article_id = %s", (article_id,))  # each chunk's tsvector goes with it
 
     # --- articles -------------------------------------------------------------------------------------
-    def get(self, article_id: str, with_body: bool = True) -> Article | None:
-        rows = self._rows(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = %s", (article_id,))
-        return _row_to_article(rows[0], with_body) if rows else None
-
-    def id_for_url(self, url: str) -> str | None:
-        return self._one(
-            "SELECT id FROM articles WHERE url = %s AND state != 'deleting' ORDER BY ingested_at DESC, id LIMIT 1",
-            (url,),
-        )
-
     def hashes(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         rows = self._rows("SELECT id, content_hash, state FROM articles WHERE id = ANY(%s)", (list(ids),))
         return {r[0]: (r[1], r[2]) for r in rows}
@@ -266,50 +251,12 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
         return {r[0]: ArticleMeta(r[1], r[2], r[3]) for r in rows}
 
     def bodies(self, ids: Sequence[str]) -> dict[str, Article]:
-        rows = self._rows(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ANY(%s)", (list(ids),))
+        rows = self._rows(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ANY(%s)", (list(ids),))
         return {r[0]: _row_to_article(r) for r in rows}
 
-    def list(
-        self,
-        filters: Filters | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        with_body: bool = False,
-        states: tuple[ArticleState, ...] = ("ready",),
-    ) -> list[Article]:
-        where, args = self._where(filters, states)
-        columns = _ARTICLE_COLUMNS if with_body else _ARTICLE_COLUMNS.replace("body", "'' AS body")
-        sql = (
-            f"SELECT {columns} FROM articles a WHERE {where} "
-            "ORDER BY published_at IS NULL, published_at DESC, id LIMIT %s OFFSET %s"
-        )
-        return [_row_to_article(r, with_body) for r in self._rows(sql, [*args, limit, offset])]
-
-    def count(self, filters: Filters | None = None, states: tuple[ArticleState, ...] = ("ready",)) -> int:
-        where, args = self._where(filters, states)
-        return int(self._one(f"SELECT COUNT(*) FROM articles a WHERE {where}", args))
-
-    def ids_in_state(self, state: ArticleState) -> list[str]:
-        return [r[0] for r in self._rows("SELECT id FROM articles WHERE state = %s ORDER BY id", (state,))]
-
     @staticmethod
-    def _where(filters: Filters | None, states: tuple[ArticleState, ...]) -> tuple[str, list[Any]]:
-        clauses = ["a.state = ANY(%s)"]
-        args: list[Any] = [list(states)]
-        if filters is not None:
-            if filters.source:
-                clauses.append("a.source = %s")
-                args.append(filters.source)
-            if filters.since:
-                clauses.append("a.published_at >= %s")
-                args.append(filters.since)
-            if filters.until:
-                clauses.append("a.published_at <= %s")
-                args.append(filters.until)
-            if filters.article_ids is not None:
-                clauses.append("a.id = ANY(%s)")
-                args.append(list(filters.article_ids))
-        return " AND ".join(clauses), args
+    def _in(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(%s)", [list(values)]
 
     # --- chunks ---------------------------------------------------------------------------------------
     def chunks_of(self, article_ids: Sequence[str]) -> list[tuple[Chunk, Article]]:
@@ -328,11 +275,6 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
             for r in rows
         ]
 
-    def chunk_count(self) -> int:
-        return int(
-            self._one("SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.state = 'ready'")
-        )
-
     def spans(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
         if not keys:
             return {}
@@ -342,9 +284,6 @@ class PostgresStore(PostgresFeedsMixin, ArticleStore[psycopg.Connection[Any]]):
             ([k[0] for k in keys], [k[1] for k in keys]),
         )
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
-
-    def chunk_ids(self) -> set[str]:
-        return {r[0] for r in self._rows("SELECT article_id || ':' || chunk_index FROM chunks")}
 
     # --- lexical search -------------------------------------------------------------------------------
     def _stats(self) -> tuple[int, float]:

@@ -14,9 +14,7 @@ from qa.store.sql_feeds import MEMBER_COLUMNS, SQLFeedsMixin
 
 
 class PostgresFeedsMixin(SQLFeedsMixin):
-    """Needs the host class's ``_rows()`` and ``transaction()``."""
-
-    placeholder = "%s"
+    """Needs the host class's ``_rows()``, ``transaction()`` and ``placeholder``."""
 
     # --- entries ----------------------------------------------------------------------------------------
     def seen_entries(self, feed_id: str, keys: Sequence[str]) -> set[str]:

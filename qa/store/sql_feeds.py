@@ -2,8 +2,8 @@
 
 Both backends hold feeds, leases, seen entries and stories in the same tables (SQLite migration 0004, PostgreSQL
 0002) and reach them through DB-API connections, so what differs between them is small and comes from hooks: the
-parameter style (:attr:`placeholder`), how a time is stored (:meth:`_db_time`, :meth:`_py_time`) and how a read runs
-(:meth:`_rows`). Statements that differ by dialect (upserts, id lists) stay in ``sqlite_feeds`` / ``postgres_feeds``.
+parameter style and how a read runs (:class:`qa.store.sql.SQLBackend`), and how a time is stored (:meth:`_db_time`,
+:meth:`_py_time`). Statements that differ by dialect (upserts, id lists) stay in ``sqlite_feeds`` / ``postgres_feeds``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from qa.models import Feed
 from qa.store.feeds import EntryMark, FeedStore, StoryMember, Validators
+from qa.store.sql import SQLBackend
 
 FEED_COLUMNS = (
     "f.id, f.url, f.name, f.interval_s, f.created_at, f.etag, f.last_modified, f.last_polled_at, f.last_success_at, "
@@ -23,22 +24,12 @@ FEED_COLUMNS = (
 MEMBER_COLUMNS = "s.article_id, s.story_id, s.source, s.first_seen_at"
 
 
-class SQLFeedsMixin(FeedStore):
-    """Shared statements are written with ``?`` placeholders and go through :meth:`_sql` on their way out."""
+class SQLFeedsMixin(SQLBackend, FeedStore):
+    """Shared statements are written with ``?`` placeholders and go through :meth:`_sql` on their way out; the
+    backend's store provides ``_rows()`` and ``transaction()``."""
 
-    #: This backend's parameter marker: shared statements are written with ``?`` and get it in their place.
-    placeholder = "?"
-
-    # --- hooks: provided by the backend's store or feeds mixin --------------------------------------------
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> Sequence[Sequence[Any]]:
-        """Every row of a read outside any write transaction."""
+    def transaction(self) -> AbstractContextManager[Any]:  # provided by the backend's store
         raise NotImplementedError
-
-    def transaction(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
-
-    def _sql(self, sql: str) -> str:
-        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
     # Times: by default the driver stores and returns timezone-aware datetimes itself; a backend without a time
     # type overrides both.

@@ -16,15 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa.models import Article, ArticleState, Chunk, Filters
-from qa.store.base import ArticleMeta, ArticleStore, StoreAudit
+from qa.store.base import ArticleMeta, StoreAudit
 from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, TITLE_WEIGHT, query_terms
 from qa.store.migrations import pending
+from qa.store.sql import ARTICLE_COLUMNS, SQLArticleStore
 from qa.store.sqlite_feeds import SQLiteFeedsMixin
 
 # The FTS5 tokenizer of chunks_fts (migration 0001); query terms are stemmed with the same one.
 TOKENIZER = "'porter unicode61 remove_diacritics 2'"
-
-_ARTICLE_COLUMNS = "id, title, body, published_at, source, url, authors, content_hash, state, n_chunks, ingested_at"
 
 
 def _row_to_article(row: sqlite3.Row, with_body: bool = True) -> Article:
@@ -66,10 +65,12 @@ class _Connection(sqlite3.Connection):
     """A plain connection that can be weakly referenced (the C type can't)."""
 
 
-class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
+class SQLiteStore(SQLiteFeedsMixin, SQLArticleStore[sqlite3.Connection]):
     """SQLite in WAL mode: readers never block the writer; writes are serialised by one lock."""
 
     backend = "sqlite"
+    no_limit = -1
+    _article = staticmethod(_row_to_article)
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -149,21 +150,6 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
             con.execute("COMMIT")
 
     # --- articles -----------------------------------------------------------------------------------
-    def get(self, article_id: str, with_body: bool = True) -> Article | None:
-        row = self._connect().execute(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id=?", (article_id,)).fetchone()
-        return _row_to_article(row, with_body) if row else None
-
-    def id_for_url(self, url: str) -> str | None:
-        row = (
-            self._connect()
-            .execute(
-                "SELECT id FROM articles WHERE url = ? AND state != 'deleting' ORDER BY ingested_at DESC, id LIMIT 1",
-                (url,),
-            )
-            .fetchone()
-        )
-        return row[0] if row else None
-
     def hashes(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """``id -> (content_hash, state)`` for the ids that exist."""
         rows = self._by_ids("SELECT id, content_hash, state FROM articles WHERE id IN ({marks})", ids)
@@ -174,7 +160,7 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
         return {r[0]: ArticleMeta(r[1], dt.date.fromisoformat(r[2]) if r[2] else None, r[3]) for r in rows}
 
     def bodies(self, ids: Sequence[str]) -> dict[str, Article]:
-        rows = self._by_ids(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id IN ({{marks}})", ids)
+        rows = self._by_ids(f"SELECT {ARTICLE_COLUMNS} FROM articles WHERE id IN ({{marks}})", ids)
         return {r["id"]: _row_to_article(r) for r in rows}
 
     def _by_ids(self, sql: str, ids: Sequence[str]) -> Iterator[sqlite3.Row]:
@@ -183,52 +169,18 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
             part = list(ids[b : b + 500])
             yield from self._connect().execute(sql.format(marks=",".join("?" * len(part))), part)
 
-    def list(
-        self,
-        filters: Filters | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-        with_body: bool = False,
-        states: tuple[ArticleState, ...] = ("ready",),
-    ) -> list[Article]:
-        where, args = self._where(filters, states)
-        sql = (
-            f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE {where} "
-            "ORDER BY published_at IS NULL, published_at DESC, id LIMIT ? OFFSET ?"
-        )
-        rows = self._connect().execute(sql, [*args, -1 if limit is None else limit, offset]).fetchall()
-        return [_row_to_article(r, with_body) for r in rows]
-
-    def count(self, filters: Filters | None = None, states: tuple[ArticleState, ...] = ("ready",)) -> int:
-        where, args = self._where(filters, states)
-        return self._connect().execute(f"SELECT COUNT(*) FROM articles a WHERE {where}", args).fetchone()[0]
-
-    def ids_in_state(self, state: ArticleState) -> list[str]:
-        return [r[0] for r in self._connect().execute("SELECT id FROM articles WHERE state=?", (state,))]
+    @staticmethod
+    def _in(column: str, values: Sequence[object]) -> tuple[str, list[object]]:
+        return f"{column} IN ({','.join('?' * len(values))})", list(values)
 
     @staticmethod
-    def _where(filters: Filters | None, states: tuple[ArticleState, ...]) -> tuple[str, list[object]]:
-        clauses = [f"a.state IN ({','.join('?' * len(states))})"]
-        args: list[object] = list(states)
-        if filters is not None:
-            if filters.source:
-                clauses.append("a.source = ?")
-                args.append(filters.source)
-            if filters.since:
-                clauses.append("a.published_at >= ?")
-                args.append(filters.since.isoformat())
-            if filters.until:
-                clauses.append("a.published_at <= ?")
-                args.append(filters.until.isoformat())
-            if filters.article_ids is not None:
-                clauses.append(f"a.id IN ({','.join('?' * len(filters.article_ids))})")
-                args.extend(filters.article_ids)
-        return " AND ".join(clauses), args
+    def _db_date(value: dt.date) -> str:
+        return value.isoformat()
 
     def put(self, tx: sqlite3.Connection, article: Article, chunks: list[Chunk]) -> None:
         self._delete_chunks(tx, article.id)
         tx.execute(
-            f"INSERT OR REPLACE INTO articles ({_ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO articles ({ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 article.id,
                 article.title,
@@ -258,18 +210,10 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
     def set_state(self, tx: sqlite3.Connection, ids: Sequence[str], state: ArticleState) -> None:
         tx.executemany("UPDATE articles SET state=? WHERE id=?", [(state, i) for i in ids])
 
-    def delete(self, tx: sqlite3.Connection, article_id: str) -> None:
-        self._delete_chunks(tx, article_id)
-        self.forget_story(tx, article_id)
-        tx.execute("DELETE FROM articles WHERE id=?", (article_id,))
-
-    @staticmethod
-    def _delete_chunks(con: sqlite3.Connection, article_id: str) -> None:
+    def _delete_chunks(self, tx: sqlite3.Connection, article_id: str) -> None:
         # Before the chunk and article rows change: FTS5 reads the words to take out of the index from them.
-        con.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)", (article_id,)
-        )
-        con.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+        tx.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE article_id=?)", (article_id,))
+        tx.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
 
     # --- chunks -------------------------------------------------------------------------------------
     def chunks_of(self, article_ids: Sequence[str]) -> list[tuple[Chunk, Article]]:
@@ -287,13 +231,6 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
         ]
         return sorted(out, key=lambda pair: (pair[0].article_id, pair[0].chunk_index))
 
-    def chunk_count(self) -> int:
-        return (
-            self._connect()
-            .execute("SELECT COUNT(*) FROM chunks c JOIN articles a ON a.id = c.article_id WHERE a.state='ready'")
-            .fetchone()[0]
-        )
-
     def spans(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], tuple[int, int]]:
         out: dict[tuple[str, int], tuple[int, int]] = {}
         for b in range(0, len(keys), 400):
@@ -305,9 +242,6 @@ class SQLiteStore(SQLiteFeedsMixin, ArticleStore[sqlite3.Connection]):
             ):
                 out[(r[0], r[1])] = (r[2], r[3])
         return out
-
-    def chunk_ids(self) -> set[str]:
-        return {r[0] for r in self._connect().execute("SELECT article_id || ':' || chunk_index FROM chunks")}
 
     def audit(self) -> StoreAudit:
         con = self._connect()
