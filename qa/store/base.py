@@ -25,11 +25,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from qa.models import Article, ArticleState, Chunk, Filters
 
 Tx = TypeVar("Tx")
+
+
+#: What a store keeps of an article's content, in column order (state, chunk count and ingest time are the store's).
+CONTENT_FIELDS = ("id", "title", "body", "published_at", "source", "url", "authors", "content_hash")
+
+
+def content_values(article: Article) -> list[Any]:
+    """The article's :data:`CONTENT_FIELDS` in that order, as JSON holds them (the date as ISO text)."""
+    dumped = article.model_dump(mode="json", include=set(CONTENT_FIELDS))
+    return [dumped[name] for name in CONTENT_FIELDS]
 
 
 @dataclass(frozen=True)

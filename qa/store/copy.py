@@ -18,7 +18,7 @@ from typing import Any
 
 from qa import stories
 from qa.models import Article, Chunk
-from qa.store.base import ArticleStore
+from qa.store.base import ArticleStore, content_values
 from qa.store.feeds import FeedStore
 
 # Articles per read-copy-verify round: one target transaction each.
@@ -40,17 +40,7 @@ class CopyReport:
 
 def fingerprint(article: Article, chunks: Sequence[Chunk]) -> str:
     """A digest of everything a store keeps of an article, state and ingest time aside."""
-    record = [
-        article.id,
-        article.title,
-        article.body,
-        article.published_at.isoformat() if article.published_at else None,
-        article.source,
-        article.url,
-        list(article.authors),
-        article.content_hash,
-        [(c.chunk_index, c.start, c.end) for c in chunks],
-    ]
+    record = [*content_values(article), [(c.chunk_index, c.start, c.end) for c in chunks]]
     return hashlib.sha256(json.dumps(record, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from qa.models import Article, ArticleState, Filters
-from qa.store.base import ArticleStore, Tx
+from qa.store.base import CONTENT_FIELDS, ArticleStore, Tx
 
-ARTICLE_COLUMNS = "id, title, body, published_at, source, url, authors, content_hash, state, n_chunks, ingested_at"
+ARTICLE_COLUMNS = ", ".join((*CONTENT_FIELDS, "state", "n_chunks", "ingested_at"))
 
 
 class SQLBackend:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa.models import Article, ArticleState, Chunk, Filters
-from qa.store.base import ArticleMeta, StoreAudit
+from qa.store.base import CONTENT_FIELDS, ArticleMeta, StoreAudit, content_values
 from qa.store.lexical import COMMON_TERM_SHARE, KEEP_RAREST, PRUNE_FROM_CHUNKS, TITLE_WEIGHT, query_terms
 from qa.store.migrations import pending
 from qa.store.sql import ARTICLE_COLUMNS, SQLArticleStore
@@ -179,21 +179,11 @@ class SQLiteStore(SQLiteFeedsMixin, SQLArticleStore[sqlite3.Connection]):
 
     def put(self, tx: sqlite3.Connection, article: Article, chunks: list[Chunk]) -> None:
         self._delete_chunks(tx, article.id)
+        values = content_values(article)
+        values[CONTENT_FIELDS.index("authors")] = json.dumps(article.authors, ensure_ascii=False)  # a JSON text column
         tx.execute(
             f"INSERT OR REPLACE INTO articles ({ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                article.id,
-                article.title,
-                article.body,
-                article.published_at.isoformat() if article.published_at else None,
-                article.source,
-                article.url,
-                json.dumps(article.authors, ensure_ascii=False),
-                article.content_hash,
-                "indexing",
-                len(chunks),
-                (article.ingested_at or dt.datetime.now(dt.UTC)).isoformat(),
-            ),
+            (*values, "indexing", len(chunks), (article.ingested_at or dt.datetime.now(dt.UTC)).isoformat()),
         )
         tx.executemany(
             'INSERT INTO chunks (article_id, chunk_index, start, "end") VALUES (?,?,?,?)',
