@@ -18,19 +18,25 @@ from qa.service import embedding_text
 from tests.paths import ROOT
 
 
-def test_ingest_quick_prints_ratios_on_the_demo_corpus(tmp_path: Path) -> None:
-    out = tmp_path / "ingest.json"
+def _bench(tmp_path: Path, *args: str, timeout: float) -> tuple[str, dict[str, Any]]:
+    """Run ``python -m eval.bench ARGS --json FILE``; it must succeed. Returns its printout and the JSON figures."""
+    out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "eval.bench", "ingest", "--quick", "--corpus", "demo", "--json", str(out)],
+        [sys.executable, "-m", "eval.bench", *args, "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "ratio pipeline/raw embedder (chunks/s):" in proc.stdout
-    assert "ratio pipeline/naive (articles/s):" in proc.stdout
-    result = json.loads(out.read_text())["ingest"]
+    return proc.stdout, json.loads(out.read_text())
+
+
+def test_ingest_quick_prints_ratios_on_the_demo_corpus(tmp_path: Path) -> None:
+    printed, figures = _bench(tmp_path, "ingest", "--quick", "--corpus", "demo", timeout=300)
+    assert "ratio pipeline/raw embedder (chunks/s):" in printed
+    assert "ratio pipeline/naive (articles/s):" in printed
+    result = figures["ingest"]
     # Same texts through the pipeline and the raw embedder, by construction.
     assert result["raw"]["chunks"] == result["pipeline"]["chunks"] > 0
     assert result["naive"]["chunks"] > 0
@@ -40,34 +46,18 @@ def test_load_on_postgres_compares_two_processes_with_one(tmp_path: Path, postgr
     """``load --backend postgres --processes 1,2``: the same load against one, then two ``qa serve`` sharing a
     throwaway PostgreSQL and a Chroma server; both runs error-free and the ratio printed (postgres_server: only
     for its skip, the benchmark starts its own)."""
-    out = tmp_path / "load.json"
     command = ["load", "--quick", "--corpus", "demo", "--backend", "postgres", "--processes", "1,2"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "eval.bench", *command, "--clients", "4", "--duration", "4", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "throughput vs 1 process(es): 2 processes" in proc.stdout
-    runs = json.loads(out.read_text())["load"]["runs"]
+    printed, figures = _bench(tmp_path, *command, "--clients", "4", "--duration", "4", timeout=600)
+    assert "throughput vs 1 process(es): 2 processes" in printed
+    runs = figures["load"]["runs"]
     assert [r["processes"] for r in runs] == [1, 2]
     assert all(r["errors"] == 0 and r["requests"] > 0 for r in runs), [r["error_samples"] for r in runs]
 
 
 def test_feeds_quick_prints_the_polled_vs_direct_ratio(tmp_path: Path) -> None:
-    out = tmp_path / "feeds.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "eval.bench", "feeds", "--quick", "--corpus", "demo", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "ratio polled/direct (articles/min):" in proc.stdout
-    result = json.loads(out.read_text())["feeds"]
+    printed, figures = _bench(tmp_path, "feeds", "--quick", "--corpus", "demo", timeout=600)
+    assert "ratio polled/direct (articles/min):" in printed
+    result = figures["feeds"]
     # Every page of every feed went in on both paths, and a second poll found nothing new.
     assert result["polled"]["articles"] == result["direct"]["articles"] == 5 * result["entries_per_feed"]
     assert result["polled"]["second_poll_new"] == 0
