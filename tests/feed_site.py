@@ -109,11 +109,16 @@ def article_html(title: str, paragraphs: list[str], *, outlet: str, published: s
 <footer><p>Copyright {html.escape(outlet)}. All rights reserved.</p></footer></body></html>"""
 
 
+def _element(tag: str, value: str | None, attributes: str = "") -> str:
+    """``<tag attributes>value</tag>``, or nothing when the item has no value for it."""
+    return f"<{tag}{attributes}>{value}</{tag}>" if value else ""
+
+
 def rss(title: str, base: str, items: list[dict[str, str | None]]) -> str:
     parts = []
     for it in items:
-        date = f"<pubDate>{it['date']}</pubDate>" if it.get("date") else ""
-        guid = f'<guid isPermaLink="false">{it["guid"]}</guid>' if it.get("guid") else ""
+        date = _element("pubDate", it.get("date"))
+        guid = _element("guid", it.get("guid"), ' isPermaLink="false"')
         parts.append(
             f"<item><title>{html.escape(str(it['title']))}</title><link>{base}{it['path']}</link>{guid}{date}</item>"
         )
@@ -126,8 +131,8 @@ def rss(title: str, base: str, items: list[dict[str, str | None]]) -> str:
 def atom(title: str, base: str, items: list[dict[str, str | None]]) -> str:
     parts = []
     for it in items:
-        updated = f"<updated>{it['updated']}</updated>" if it.get("updated") else ""
-        published = f"<published>{it['published']}</published>" if it.get("published") else ""
+        updated = _element("updated", it.get("updated"))
+        published = _element("published", it.get("published"))
         parts.append(
             f"<entry><title>{html.escape(str(it['title']))}</title><id>{base}{it['path']}</id>"
             f'<link rel="alternate" href="{base}{it["path"]}"/>{published}{updated}'
