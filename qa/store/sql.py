@@ -3,8 +3,8 @@ whose SQL is the same on SQLite and PostgreSQL.
 
 A shared statement is written with ``?`` placeholders and passed through :meth:`SQLBackend._sql`; a backend gives
 its parameter marker, how a read runs (:meth:`SQLBackend._rows`), how a row becomes an :class:`Article`, how it tests
-membership in a list (``IN (…)`` or ``= ANY``) and how it stores a date. Statements that
-differ by dialect (upserts, the lexical index, id lists, locking) stay in ``sqlite.py`` / ``postgres.py``.
+membership in a list (``IN (…)`` or ``= ANY``) and how it stores a date. Statements that differ by dialect
+(upserts, the lexical index, batched id lists, locking) stay in ``sqlite.py`` / ``postgres.py``.
 """
 
 from __future__ import annotations
