@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa import wordnet
+from qa.generators import candidate_score
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.gazetteer import PLACES
 from qa.generators.questions import CHANGE_WORDS, PERSON_NOUNS, Question, term, wordset
@@ -83,11 +84,6 @@ _MONEY_WORDS = wordset(
     "cost costs price prices pay paid fine fined budget fund funding dollars money worth spend spent damage "
     "damages forgiveness loan loans grant wage salary fee fees revenue profit sale sold raise"
 )
-NAME_MISSING = 0.4  # factor per name of the question missing around a candidate
-ROLE_NAME_MISSING = 0.3  # ... when the name is what the role belongs to ("the mayor of Eastleigh Cross")
-NUMBER_MISSING = 0.7  # ... per figure or year (often left out: "the deal, expected to close next year")
-AGREEMENT = 0.25  # how much each further passage naming the same candidate adds (diminishing)
-ALIGN_WEIGHT = 0.5
 ATTRIBUTE_SHARE = 0.6  # a figure's sentence must name this share of the asked-about words the best passage names
 _PLACE_TERMS = frozenset(term(p.lower()) for p in PLACES if " " not in p)
 GEO_HEADS = wordset(
@@ -410,13 +406,13 @@ def short_answer(
     pool: Pool,
     sentences: list[Sentence],
     min_coverage: float,
-    threshold: float = 0.25,
     seen: list[Candidate] | None = None,
 ) -> Candidate | None:
     """The best typed candidate from ``sentences``, or ``None`` when the question has no short answer type
-    or no candidate is good enough. A candidate's score adds up over the sentences that hold it (with
-    diminishing returns): several good passages agreeing on a name is strong evidence. Every candidate looked at
-    is appended to ``seen`` (when given), with its features, score and why it was dropped."""
+    or no candidate scores at least the threshold. Candidates that fit the answer type and pass the hard gates
+    are scored over their named features (:mod:`qa.generators.candidate_score`), adding up over the passages
+    that hold them with diminishing returns: several good passages agreeing on a name is strong evidence. Every
+    candidate looked at is appended to ``seen`` (when given), with its features, score and why it was dropped."""
     question = pool.question
     if question.atype in ("none", "reason"):
         return None
@@ -450,24 +446,13 @@ def short_answer(
             near, head = _proximity(c, pool.weights, question.head)
             align = _alignment(c, question, pool.weights)
             c.features |= {"sentence": s.score, "near": near, "head_noun_near": head, "align": align, "rank": rank}
-            c.score = fit * (s.score + 0.5 * near + 0.2 * head + ALIGN_WEIGHT * align) - 0.02 * rank
-            factors: dict[str, float] = {}
-            if c.partial:
-                factors["partial_name"] = 0.4
-            if question.head and head == 0 and question.atype in ("person", "entity") and question.head in s.terms:
-                factors["apart_from_head_noun"] = 0.5  # the sentence names the thing asked about, but not next to it
             if (question.role_of or question.named) and head == 0:
                 c.dropped = "not_named_as_asked_role"  # "who is the mayor of X": named right next to it, or not at all
                 continue
-            if c.kind in _FIGURES and _key(c.text) in superseded:
-                # "up from the 38,000 announced earlier": the sources call it the old figure, wherever it stands
-                # (also in the first report, which gave it as current), so it is not the current answer.
-                factors["superseded"] = 0.5
-            if _MODAL.search(s.text[: c.start - s.start]) and not _MODAL.search(question.text):
-                if c.kind in _FIGURES and question.asks_past and _POSSIBLE.search(s.text[: c.start - s.start]):
-                    c.dropped = "possibility_not_fact"  # "it can fine up to $2 million": not what happened
-                    continue
-                factors["modal"] = 0.6  # "can fine up to $2 million if ..." is a possibility, not what happened
+            modal = _MODAL.search(s.text[: c.start - s.start]) and not _MODAL.search(question.text)
+            if modal and c.kind in _FIGURES and question.asks_past and _POSSIBLE.search(s.text[: c.start - s.start]):
+                c.dropped = "possibility_not_fact"  # "it can fine up to $2 million": not what happened
+                continue
             if (
                 c.kind in _FIGURES
                 and question.atype in ("count", "quantity")
@@ -483,29 +468,38 @@ def short_answer(
             # A country or state the question is set in ("which US national park") is often left unsaid by
             # the report itself: it counts as little as a missing figure.
             names = sum(1 for t in missing if not t[:1].isdigit() and t not in _PLACE_TERMS)
-            name_factor = ROLE_NAME_MISSING if question.role_of else NAME_MISSING
-            if names:
-                factors["question_names_missing"] = name_factor ** min(names, 2)
-            if len(missing) > names:
-                factors["question_figures_missing"] = NUMBER_MISSING ** min(len(missing) - names, 2)
-            for v in factors.values():
-                c.score *= v
-            c.features |= factors
+            c.features |= {
+                "partial_name": float(c.partial),
+                # the sentence names the thing asked about, but not next to it
+                "apart_from_head_noun": float(
+                    bool(question.head and head == 0 and question.atype in ("person", "entity"))
+                    and question.head in s.terms
+                ),
+                # "up from the 38,000 announced earlier": the sources call it the old figure, wherever it stands
+                # (also in the first report, which gave it as current), so it is not the current answer.
+                "superseded": float(c.kind in _FIGURES and _key(c.text) in superseded),
+                "modal": float(bool(modal)),  # "can fine up to $2 million if ...": a possibility, not what happened
+                "question_names_missing": 0.0 if question.role_of else float(min(names, 2)),
+                "role_names_missing": float(min(names, 2)) if question.role_of else 0.0,
+                "question_figures_missing": float(min(len(missing) - names, 2)),
+            }
             occurrences.setdefault(_key(c.text), []).append(c)
     if not occurrences:
         return None
     best, best_score = None, 0.0
-    for found in occurrences.values():
-        found.sort(key=lambda c: -c.score)
-        total = found[0].score + AGREEMENT * sum(c.score / i for i, c in enumerate(found[1:], 1))
-        found[0].features["agreement"] = total - found[0].score
-        if total > best_score or (total == best_score and best is not None and len(found[0].text) < len(best.text)):
-            best, best_score = found[0], total
+    for group in occurrences.values():
+        for c in group:
+            c.features["agreement"] = candidate_score.agreement([o.features for o in group if o is not c])
+            c.score = candidate_score.score(c.features)
+        group.sort(key=lambda c: -c.score)
+        total = candidate_score.total([c.score for c in group])
+        if total > best_score or (total == best_score and best is not None and len(group[0].text) < len(best.text)):
+            best, best_score = group[0], total
     if best is not None:
         best.score = best_score
-        if best_score < threshold:
+        if best_score < candidate_score.THRESHOLD:
             best.dropped = "below_threshold"
-    return best if best is not None and best_score >= threshold else None
+    return best if best is not None and best_score >= candidate_score.THRESHOLD else None
 
 
 def _superseded(sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> set[str]:
