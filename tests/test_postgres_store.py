@@ -7,6 +7,7 @@ the session's throwaway PostgreSQL (``postgres_url``).
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from pathlib import Path
@@ -15,15 +16,18 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from qa.chunking import chunk_text
 from qa.cli import app
 from qa.config import Settings
 from qa.errors import StoreUnavailable
 from qa.service import NewsQA
 from qa.store import SQLiteStore
+from qa.store.lexical import BM25_B, BM25_K1, TITLE_WEIGHT, query_terms
 from qa.store.migrations import latest
 from qa.store.postgres import PostgresStore
 from tests.paths import DEMO_ARTICLES
 from tests.servers import free_port
+from tests.test_store_contract import article
 
 
 def test_article_locks_keep_another_process_out(postgres_url: str) -> None:
@@ -134,3 +138,119 @@ def test_qa_migrate_refuses_an_unknown_scheme(tmp_path: Path) -> None:
     assert _qa("ingest", str(DEMO_ARTICLES / "battery-recall.txt"), "--data-dir", str(data))[0] == 0
     code, output = _qa("migrate", "--to", "mysql://db/news", "--data-dir", str(data))
     assert code != 0 and "scheme" in output
+
+
+# BM25 as the store computed it before its postings (schema 3): ts_rank_cd per question lexeme on each matching
+# chunk's tsvector, weights {D, C, B, A} = {0, 0, TITLE_WEIGHT, 1}. The postings must give the same scores.
+_TS_RANK_BM25 = (
+    "SELECT c.article_id, c.chunk_index, (SELECT SUM(t.idf * f.tf * %s / (f.tf + %s + %s * c.n_tokens)) "
+    "FROM unnest(%s::tsquery[], %s::float8[]) AS t(q, idf), "
+    f"LATERAL (SELECT ts_rank_cd('{{0, 0, {TITLE_WEIGHT}, 1.0}}', c.tsv, t.q, 0) AS tf) AS f) AS score "
+    "FROM chunks c JOIN articles a ON a.id = c.article_id "
+    "WHERE c.tsv @@ %s::tsquery AND a.state = 'ready' ORDER BY score DESC, c.article_id, c.chunk_index"
+)
+
+# Texts written for these tests: words repeated within a chunk, words in both title and text, stemmed variants,
+# chunks of different lengths, an article long enough to make several chunks.
+_ORCHARD_ARTICLES = [
+    ("orchard-1", "Orchard frost", "Frost hit the orchard twice. The orchard owners said frost frosts every spring."),
+    ("orchard-2", "Cider pressing", "The cider press ran all night; pressing apples from the frosted orchard."),
+    ("orchard-3", "Council budget", "The council budget funds orchards, parks and a new cider museum for growers."),
+    (
+        "orchard-4",
+        "Growers and frost",
+        "\n\n".join(
+            f"Part {i}: growers counted {i} crates of apples after the frost in the hill orchard." for i in range(25)
+        ),
+    ),
+]
+_ORCHARD_QUESTIONS = [
+    "Which orchard was hit by frost?",
+    "cider pressing apples",
+    "How many crates did growers count?",
+    "council budget museum",
+    "frost frost orchard growers apples cider",
+]
+
+
+def _orchard_store(url: str) -> PostgresStore:
+    store = PostgresStore(url)
+    with store.transaction() as tx:
+        for aid, title, body in _ORCHARD_ARTICLES:
+            store.put(tx, article(aid, body, title=title), chunk_text(aid, body, 30, 0))
+        store.set_state(tx, [a[0] for a in _ORCHARD_ARTICLES], "ready")
+    return store
+
+
+def _ts_rank_bm25(store: PostgresStore, question: str) -> list[tuple[str, int, float]]:
+    lexemes = store._lexemes(query_terms(question))
+    total, mean_length = store._stats()
+    df = store._document_frequencies(lexemes)
+    idf = [math.log(1 + (total - df[x] + 0.5) / (df[x] + 0.5)) for x in lexemes]
+    queries = ["'" + x.replace("'", "''") + "'" for x in lexemes]
+    saturation = [BM25_K1 + 1, BM25_K1 * (1 - BM25_B), BM25_K1 * BM25_B / mean_length]
+    with store.transaction() as tx:
+        rows = tx.execute(_TS_RANK_BM25, [*saturation, queries, idf, " | ".join(queries)]).fetchall()
+    return [(r[0], r[1], float(r[2])) for r in rows]
+
+
+def _assert_same_scores(store: PostgresStore) -> None:
+    for question in _ORCHARD_QUESTIONS:
+        before = _ts_rank_bm25(store, question)
+        after = store.bm25(question, 100)
+        assert len(before) > 0 and len(after) == len(before), question
+        assert {h[:2]: h[2] for h in after} == pytest.approx({h[:2]: h[2] for h in before}, abs=1e-6), question
+        assert [h[2] for h in after] == pytest.approx([h[2] for h in before], abs=1e-6), question
+
+
+def test_bm25_from_postings_scores_as_ts_rank_cd_did(postgres_url: str) -> None:
+    store = _orchard_store(postgres_url)
+    try:
+        assert store.chunk_count() > len(_ORCHARD_ARTICLES)  # the long article made several chunks
+        _assert_same_scores(store)
+    finally:
+        store.close()
+
+
+def _postings(store: PostgresStore) -> list[tuple[Any, ...]]:
+    with store.transaction() as tx:
+        return tx.execute("SELECT * FROM chunk_terms ORDER BY article_id, chunk_index, lexeme").fetchall()
+
+
+def test_postings_follow_ingest_reingest_and_delete(postgres_url: str) -> None:
+    store = _orchard_store(postgres_url)
+    try:
+        assert {(r[0], r[2]) for r in _postings(store)} >= {("orchard-1", "frost"), ("orchard-2", "cider")}
+        frost = [r for r in _postings(store) if r[:3] == ("orchard-1", 0, "frost")]
+        assert frost == [
+            ("orchard-1", 0, "frost", 3, 1)
+        ]  # "Frost", "frost", "frosts" in the text; "frost" in the title
+        replaced = article("orchard-1", "Hail bruised the pears.", title="Hail")
+        with store.transaction() as tx:
+            store.put(tx, replaced, chunk_text("orchard-1", replaced.body, 30, 0))
+            store.delete(tx, "orchard-2")
+        kept = _postings(store)
+        assert {r[2] for r in kept if r[0] == "orchard-1"} == {"hail", "bruis", "pear"}
+        assert not [r for r in kept if r[0] == "orchard-2"]
+        chunks = {tuple(k.split(":")) for k in store.chunk_ids()}
+        assert {(r[0], str(r[1])) for r in kept} == chunks  # every chunk has postings, no posting outlives its chunk
+    finally:
+        store.close()
+
+
+def test_migration_backfills_postings_of_existing_chunks(postgres_url: str) -> None:
+    """A database at schema 3 (chunks, no postings) gets the same postings as ingest writes, and the same scores."""
+    store = _orchard_store(postgres_url)
+    written = _postings(store)
+    with store.transaction() as tx:
+        tx.execute("DROP TABLE chunk_terms")
+        tx.execute("CREATE INDEX chunks_tsv ON chunks USING GIN (tsv)")
+        tx.execute("DELETE FROM schema_migrations WHERE version >= 4")
+    store.close()
+    store = PostgresStore(postgres_url)
+    try:
+        assert store.schema_version() == latest("postgresql")
+        assert _postings(store) == written
+        _assert_same_scores(store)
+    finally:
+        store.close()

@@ -1,7 +1,8 @@
 """The scale-out article store: PostgreSQL through psycopg 3 and a connection pool (``QA_DATABASE_URL=postgresql://…``).
 
-Implements :class:`qa.store.base.ArticleStore` (read that for the guarantees). Article rows, chunk rows and each
-chunk's ``tsvector`` change in one transaction; lexical search is a GIN-indexed ``@@`` match ranked in SQL.
+Implements :class:`qa.store.base.ArticleStore` (read that for the guarantees). Article rows, chunk rows, each
+chunk's ``tsvector`` and its postings (``chunk_terms``) change in one transaction; lexical search is BM25 in SQL,
+one aggregate over the question's postings.
 
 Any number of processes may share one database. Writers of the same article are kept apart by advisory locks
 (:meth:`PostgresStore.article_locks`, held across the whole ingest or delete, Chroma step included); a lock taken
@@ -42,10 +43,6 @@ from qa.store.sql import ARTICLE_COLUMNS, SQLArticleStore
 
 # The text search configuration of chunk vectors and queries (Snowball English stemmer, English stop words).
 TS_CONFIG = "english"
-# ts_rank_cd's weights for D, C, B, A. Chunk text is A, the title B: with a one-lexeme query and normalisation 0,
-# ts_rank_cd is the lexeme's occurrences, each counted at its weight — BM25's term frequency with title matches
-# weighed TITLE_WEIGHT.
-RANK_WEIGHTS = f"{{0, 0, {TITLE_WEIGHT}, 1.0}}"
 # Corpus statistics (chunk count, mean length, each lexeme's document frequency) are cached this long per process:
 # a slightly stale figure moves scores a little, and counting per question would cost ~10 ms at 100k chunks.
 STATS_TTL_S = 60.0
@@ -73,11 +70,6 @@ def _row_to_article(row: tuple[Any, ...], with_body: bool = True) -> Article:
         n_chunks=row[9],
         ingested_at=row[10],
     )
-
-
-def _lexeme_query(lexeme: str) -> str:
-    """A one-lexeme ``tsquery`` literal (the lexeme quoted, as tsquery syntax wants it, never parsed as operators)."""
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def lock_key(article_id: str) -> int:
@@ -234,6 +226,14 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
                 article.id,
             ),
         )
+        # The chunks' postings from the vectors just written, in the same transaction (see migration 0004).
+        tx.execute(
+            "INSERT INTO chunk_terms (article_id, chunk_index, lexeme, n_text, n_title) "
+            "SELECT c.article_id, c.chunk_index, t.lexeme, COUNT(*) FILTER (WHERE w = 'A'), "
+            "COUNT(*) FILTER (WHERE w = 'B') FROM chunks c, unnest(c.tsv) AS t, unnest(t.weights) AS w "
+            "WHERE c.article_id = %s GROUP BY c.article_id, c.chunk_index, t.lexeme",
+            (article.id,),
+        )
 
     def set_state(self, tx: psycopg.Connection[Any], ids: Sequence[str], state: ArticleState) -> None:
         tx.execute("UPDATE articles SET state = %s WHERE id = ANY(%s)", (state, list(ids)))
@@ -296,13 +296,15 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
         return self._stats_at[1], self._stats_at[2]
 
     def _document_frequencies(self, lexemes: list[str]) -> dict[str, int]:
-        """Chunks holding each lexeme (counted through the GIN index, cached with the other statistics)."""
-        for lexeme in lexemes:
-            if lexeme not in self._df_cache:
-                query = _lexeme_query(lexeme)
-                self._df_cache[lexeme] = int(
-                    self._one("SELECT COUNT(*) FROM chunks WHERE tsv @@ %s::tsquery", (query,))
-                )
+        """Chunks holding each lexeme (its postings, counted from the index; cached with the other statistics)."""
+        new = [x for x in lexemes if x not in self._df_cache]
+        if new:
+            rows = self._rows(
+                "SELECT t.lexeme, (SELECT COUNT(*) FROM chunk_terms p WHERE p.lexeme = t.lexeme) "
+                "FROM unnest(%s::text[]) AS t(lexeme)",
+                (new,),
+            )
+            self._df_cache.update({r[0]: int(r[1]) for r in rows})
         return {lexeme: self._df_cache[lexeme] for lexeme in lexemes}
 
     def _lexemes(self, terms: list[str]) -> list[str]:
@@ -327,10 +329,10 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
         return [x for x in lexemes if x in rarest or df[x] <= COMMON_TERM_SHARE * total]
 
     def bm25(self, question: str, n: int, filters: Filters | None = None) -> list[tuple[str, int, float]]:
-        """Okapi BM25 computed in SQL over the chunks matching any of the question's lexemes (found through the
-        GIN index): IDF from the document frequencies, term frequency from ``ts_rank_cd`` per lexeme, length from
-        ``n_tokens``; the same formula and constants as FTS5's. Lexemes go in as bound parameters: no query
-        syntax can be injected."""
+        """Okapi BM25 computed in SQL from the postings of the question's lexemes (``chunk_terms``, read through its
+        lexeme index): IDF from the document frequencies, term frequency from the posting's counts (a title
+        occurrence weighed TITLE_WEIGHT), length from ``n_tokens``; the same formula and constants as FTS5's.
+        Lexemes go in as bound parameters: no query syntax can be injected."""
         terms = query_terms(question)
         lexemes = self._lexemes(terms) if terms else []
         if not lexemes:
@@ -339,18 +341,18 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
         df = self._document_frequencies(lexemes)
         lexemes = self._selective(lexemes, df, total)
         idf = [math.log(1 + (total - df[x] + 0.5) / (df[x] + 0.5)) for x in lexemes]
-        queries = [_lexeme_query(x) for x in lexemes]
         where, args = self._where(filters, ("ready",))
-        # BM25 per lexeme: idf * tf * (k1 + 1) / (tf + k1 * (1 - b) + k1 * b * length / mean length).
+        # BM25 per lexeme: idf * tf * (k1 + 1) / (tf + k1 * (1 - b) + k1 * b * length / mean length), summed per chunk.
         sql = (
-            "SELECT c.article_id, c.chunk_index, (SELECT SUM(t.idf * f.tf * %s / (f.tf + %s + %s * c.n_tokens)) "
-            "FROM unnest(%s::tsquery[], %s::float8[]) AS t(q, idf), "
-            f"LATERAL (SELECT ts_rank_cd('{RANK_WEIGHTS}', c.tsv, t.q, 0) AS tf) AS f) AS score "
-            "FROM chunks c JOIN articles a ON a.id = c.article_id "
-            f"WHERE c.tsv @@ %s::tsquery AND {where} ORDER BY score DESC, c.article_id, c.chunk_index LIMIT %s"
+            "SELECT c.article_id, c.chunk_index, SUM(p.idf * p.tf * %s / (p.tf + %s + %s * c.n_tokens)) AS score "
+            "FROM (SELECT t.idf, ct.article_id, ct.chunk_index, ct.n_text + %s * ct.n_title AS tf "
+            "FROM unnest(%s::text[], %s::float8[]) AS t(lexeme, idf) JOIN chunk_terms ct ON ct.lexeme = t.lexeme) AS p "
+            "JOIN chunks c ON c.article_id = p.article_id AND c.chunk_index = p.chunk_index "
+            f"JOIN articles a ON a.id = c.article_id WHERE {where} "
+            "GROUP BY c.article_id, c.chunk_index ORDER BY score DESC, c.article_id, c.chunk_index LIMIT %s"
         )
         saturation = [BM25_K1 + 1, BM25_K1 * (1 - BM25_B), BM25_K1 * BM25_B / mean_length]
-        rows = self._rows(sql, [*saturation, queries, idf, " | ".join(queries), *args, n])
+        rows = self._rows(sql, [*saturation, TITLE_WEIGHT, lexemes, idf, *args, n])
         return [(r[0], r[1], float(r[2])) for r in rows]
 
     # --- inspection -----------------------------------------------------------------------------------
