@@ -56,6 +56,33 @@ def test_article_locks_keep_another_process_out(postgres_url: str) -> None:
         second.close()
 
 
+def test_statistics_expiring_during_a_question_do_not_fail_it(postgres_url: str, monkeypatch: Any) -> None:
+    """Found under load (a 500 on /v1/ask): while one request counted its lexemes' document frequencies,
+    another request's statistics expired and emptied the shared cache, and the first read a missing lexeme."""
+    store = PostgresStore(postgres_url)
+    query = store._rows
+    expiring = False
+
+    def query_then_expire(*args: Any, **kwargs: Any) -> Any:
+        nonlocal expiring
+        rows = query(*args, **kwargs)
+        if not expiring:  # after each of this request's queries, another thread finds the statistics expired
+            expiring = True
+            store._stats_at = None
+            store._stats()
+            expiring = False
+        return rows
+
+    question = "Harbour cranes were repaired after the storm"
+    try:
+        assert store.bm25(question, 5) == []  # every term's lexemes and counts are now cached ...
+        store._df_cache.pop("storm")  # ... but one, which this request counts while the statistics expire
+        monkeypatch.setattr(store, "_rows", query_then_expire)
+        assert store.bm25(question, 5) == []
+    finally:
+        store.close()
+
+
 def test_stores_opening_at_once_migrate_once(postgres_url: str) -> None:
     stores: list[PostgresStore] = []
     errors: list[BaseException] = []

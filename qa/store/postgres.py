@@ -297,29 +297,34 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
 
     def _document_frequencies(self, lexemes: list[str]) -> dict[str, int]:
         """Chunks holding each lexeme (its postings, counted from the index; cached with the other statistics)."""
-        new = [x for x in lexemes if x not in self._df_cache]
+        # This call's own reference: another request's _stats() may swap in a fresh cache while we count.
+        cache = self._df_cache
+        new = [x for x in lexemes if x not in cache]
         if new:
             rows = self._rows(
                 "SELECT t.lexeme, (SELECT COUNT(*) FROM chunk_terms p WHERE p.lexeme = t.lexeme) "
                 "FROM unnest(%s::text[]) AS t(lexeme)",
                 (new,),
             )
-            self._df_cache.update({r[0]: int(r[1]) for r in rows})
-        return {lexeme: self._df_cache[lexeme] for lexeme in lexemes}
+            cache.update({r[0]: int(r[1]) for r in rows})
+        return {lexeme: cache[lexeme] for lexeme in lexemes}
 
     def _lexemes(self, terms: list[str]) -> list[str]:
         """The question's terms as the index holds them (stemmed, stop words gone), in the terms' order. A term's
         lexemes never change, so they are asked for once per process (a round trip saved on most questions)."""
-        new = [t for t in terms if t not in self._lexeme_cache]
+        # This call's own reference, and a full cache replaced rather than cleared: a request running alongside
+        # keeps reading the dict it started with (clearing it under that request silently dropped its terms).
+        cache = self._lexeme_cache
+        if len(cache) > LEXEME_CACHE_TERMS:
+            cache = self._lexeme_cache = {}
+        new = [t for t in terms if t not in cache]
         if new:
-            if len(self._lexeme_cache) > LEXEME_CACHE_TERMS:
-                self._lexeme_cache.clear()
             rows = self._rows(
                 f"SELECT t, ARRAY(SELECT lexeme FROM unnest(to_tsvector('{TS_CONFIG}', t))) FROM unnest(%s::text[]) AS t",
                 (new,),
             )
-            self._lexeme_cache.update({r[0]: tuple(r[1]) for r in rows})
-        return list(dict.fromkeys(x for t in terms for x in self._lexeme_cache.get(t, ())))
+            cache.update({r[0]: tuple(r[1]) for r in rows})
+        return list(dict.fromkeys(x for t in terms for x in cache[t]))
 
     def _selective(self, lexemes: list[str], df: dict[str, int], total: int) -> list[str]:
         """Drop very common lexemes (see COMMON_TERM_SHARE), as the SQLite store does."""
