@@ -130,7 +130,7 @@ def _clause(text: str) -> str:
 
 def _head_after(text: str) -> str | None:
     """The head noun of the phrase that starts ``text`` (what follows which/what): its last word before a
-    verb, a pronoun, a preposition or punctuation. "which wildly popular show was" -> "show"."""
+    verb, a pronoun, a preposition or punctuation. "which hugely successful novel was" -> "novel"."""
     phrase = re.split(r"[,.;:?!()\u2013\u2014]", text, maxsplit=1)[0]
     ws = words(phrase)
     if ws[:3] == ["of", "the", "following"]:
@@ -151,7 +151,7 @@ def _head_after(text: str) -> str | None:
         if head is not None and (w.endswith("ed") or w.endswith("ly")):
             break
         if head is None and w.endswith("ly"):
-            continue  # "which wildly popular show"
+            continue  # "which hugely successful novel"
         head = w
     return head
 

@@ -143,7 +143,7 @@ _CALENDAR_WORD = re.compile(rf"\s+(?:{_MONTH}|{_DAY})\b")
 
 
 def _names(text: str) -> list[tuple[int, int]]:
-    """Capitalised runs, cut where a weekday or month follows a name ("Denver Broncos Tuesday")."""
+    """Capitalised runs, cut where a weekday or month follows a name ("Harlan Motors Tuesday")."""
     spans = []
     for m in _NAME.finditer(text):
         a, b = m.span()
@@ -378,8 +378,8 @@ def _proximity(c: Candidate, weights: dict[str, float], head: str | None) -> tup
 
 def _alignment(c: Candidate, question: Question, weights: dict[str, float], window: int = 6) -> float:
     """Does the sentence read like the question with the answer in the wh-phrase's place? The question's
-    words after "which airline" should follow the candidate ("JetBlue announced a deal to buy Spirit"), and
-    its words before it precede the candidate ("approved the sale of the Denver Broncos")."""
+    words after "which company" should follow the candidate ("Harlan Motors agreed to buy the depot"), and
+    its words before it precede the candidate ("the council approved the lease of the Eastfield depot")."""
     tokens = c.sentence.tokens
     mine = [i for i, (a, b, _) in enumerate(tokens) if a >= c.start and b <= c.end]
     if not mine:
@@ -465,7 +465,7 @@ def short_answer(
                 c.dropped = "figure_of_something_else"
                 continue
             missing = pinned - context
-            # A country or state the question is set in ("which US national park") is often left unsaid by
+            # A country or state the question is set in ("which Scottish island") is often left unsaid by
             # the report itself: it counts as little as a missing figure.
             names = sum(1 for t in missing if not t[:1].isdigit() and t not in _PLACE_TERMS)
             c.features |= {
