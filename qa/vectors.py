@@ -140,15 +140,19 @@ def _server_reachable(settings: Settings) -> Iterator[None]:
         raise StoreUnavailable(f"the Chroma server at {where} is unavailable ({type(exc).__name__})") from exc
 
 
-# Embedded Chroma builds a collection's HNSW segment reader lazily from its files; while a concurrent write
-# (the first vectors after the collection was empty, say) has not flushed them yet, a query fails with this
-# InternalError. It is over within milliseconds, so the read is retried with a short backoff before giving up.
-SEGMENT_NOT_WRITTEN = "Nothing found on disk"
+# Chroma's transient read failures while another request writes the same collection, each over within
+# milliseconds, so the read is retried with a short backoff before giving up:
+# - embedded Chroma builds a collection's HNSW segment reader lazily from its files; while a concurrent write (the
+#   first vectors after the collection was empty, say) has not flushed them yet, a query fails "Nothing found on disk";
+# - a Chroma server's query fails "Error finding id" (a 500) when the index still holds an id whose record a
+#   concurrent delete has just removed (seen with two API processes adding and deleting the same ids).
+TRANSIENT_READ_ERRORS = ("Nothing found on disk", "Error finding id")
 SEGMENT_READ_BACKOFF_S = (0.02, 0.05, 0.1, 0.2, 0.4)
 
 
 def _retrying_segment_reads(read: Callable[[], Any], settings: Settings) -> Any:
-    """``read()`` retried while the index's segment is still being written; a 503 if that outlasts the backoff."""
+    """``read()`` retried while another request's write is in the way (TRANSIENT_READ_ERRORS); a 503 if that
+    outlasts the backoff."""
     from chromadb.errors import InternalError
 
     for pause in (*SEGMENT_READ_BACKOFF_S, None):
@@ -156,7 +160,7 @@ def _retrying_segment_reads(read: Callable[[], Any], settings: Settings) -> Any:
             with _server_reachable(settings):
                 return read()
         except InternalError as exc:
-            if SEGMENT_NOT_WRITTEN not in str(exc):
+            if not any(message in str(exc) for message in TRANSIENT_READ_ERRORS):
                 raise
             if pause is None:
                 raise StoreUnavailable("the vector index is being written by another request; retry shortly") from exc

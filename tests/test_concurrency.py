@@ -82,10 +82,18 @@ def test_a_vector_whose_record_is_going_is_skipped(demo_service: NewsQA, tmp_pat
     assert len(hits) == 1 and answer.question
 
 
-def test_a_segment_still_being_written_is_waited_for(demo_service: NewsQA, tmp_path: Path) -> None:
-    """Embedded Chroma fails a query with "Error creating hnsw segment reader: Nothing found on disk" while a
-    concurrent write has not flushed the collection's first segment files (seen under concurrent add/delete of
-    the same ids). The read is retried; if the segment never appears, the answer is a 503, never a 500."""
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Error executing plan: Error creating hnsw segment reader: Nothing found on disk",  # embedded Chroma
+        "Error executing plan: Internal error: Error finding id",  # a Chroma server, an id deleted meanwhile
+    ],
+)
+def test_a_write_in_progress_is_waited_for(demo_service: NewsQA, tmp_path: Path, message: str) -> None:
+    """Chroma fails a query while a concurrent write is in the way: embedded Chroma before the collection's first
+    segment files are flushed, a Chroma server when its index still holds an id a concurrent delete removed (both
+    seen under concurrent add/delete of the same ids). The read is retried; if the write never finishes, the
+    answer is a 503, never a 500."""
     from chromadb.errors import InternalError
 
     svc = NewsQA(Settings(data_dir=tmp_path), embedder=demo_service.embedder)
@@ -96,7 +104,7 @@ def test_a_segment_still_being_written_is_waited_for(demo_service: NewsQA, tmp_p
 
     def query_while_flushing(*args: object, **kwargs: object) -> dict:
         if next(failures, False):
-            raise InternalError("Error executing plan: Error creating hnsw segment reader: Nothing found on disk")
+            raise InternalError(message)
         return real_query(*args, **kwargs)
 
     collection.query = query_while_flushing
