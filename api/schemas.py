@@ -180,9 +180,11 @@ class Deleted(BaseModel):
 
 
 # --- questions, search, briefings ---------------------------------------------------------------------------
-# "Has a character that is not whitespace", in Python's sense of whitespace (str.isspace, what the core strips):
-# regex \s alone misses \x1c-\x1f, so those are named too.
-NOT_BLANK = r"[^\s\x1c-\x1f]"
+# "Has a character that is not whitespace", in Python's sense of whitespace (str.isspace, what the core strips),
+# with every such character named and no \s: JSON Schema patterns are ECMA-262 regexes, whose \s leaves out \x85
+# and \x1c-\x1f and takes in \ufeff, unlike Python's re and pydantic's Rust regex; a client (or fuzzer) reading
+# the schema must agree with the server.
+NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 Question = Annotated[
     str,

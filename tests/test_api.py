@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.deps import key_matches
+from api.schemas import NOT_BLANK
 from qa.config import Settings
 from qa.service import NewsQA
 
@@ -128,6 +130,13 @@ def test_missing_and_empty_fields_are_422_with_field_errors(client: TestClient) 
     assert body["errors"] == [{"loc": ["body", "question"], "msg": "Field required", "type": "missing"}]
     assert_problem(client.post("/v1/ask", json={"question": ""}), 422, "at least 1 character")
     assert_problem(client.post("/v1/ask", json={"question": " \t\x1c "}), 422, "body.question: must not be blank")
+    # The schema's pattern means the same in every regex dialect (no \s, whose ECMA-262 meaning, the one JSON
+    # Schema uses, left "\x85\x85" valid to the fuzzer) and names exactly what Python counts as whitespace.
+    assert re.search(r"\\[sSdDwW]", NOT_BLANK) is None
+    for c in map(chr, range(0x10000)):
+        assert (re.fullmatch(NOT_BLANK, c) is None) == c.isspace(), hex(ord(c))
+    for space in ("\x85", "\u2028", "\u3000"):
+        assert_problem(client.post("/v1/ask", json={"question": space * 2}), 422, "must not be blank")
     assert_problem(client.post("/v1/briefings", json={}), 422, "article_ids or a topic")
     assert_problem(client.post("/v1/articles", json={"title": "no body"}), 422, "body.article.body")
     assert_problem(client.post("/v1/ask", json={"question": "q", "k": 0}), 422, "body.k")
