@@ -376,7 +376,7 @@ def _run_mention(noun: Token) -> Mention:
 
 def mentions(doc: Doc | None, skip: set[int] = frozenset()) -> list[Mention]:  # type: ignore[assignment]
     """Entities and common nouns of a question or answer, likeliest antecedent first (by grammatical role,
-    then order). An entity that only modifies a common noun ("Port Calder" in "the Port Calder barrier")
+    then order). An entity that only modifies a common noun ("Eastfield" in "the Eastfield depot")
     stands for that noun phrase."""
     if doc is None:
         return []

@@ -419,7 +419,7 @@ def short_answer(
     qterms = set(question.terms)
     if question.head_word:
         qterms.add(term(question.head_word))
-    # Names and figures of the question itself ("the mayor of Eastleigh Cross", "in 2026") should stand in or
+    # Names and figures of the question itself ("the mayor of Brackenford", "in 2026") should stand in or
     # around the passage an answer comes from; otherwise it is probably about something else.
     pinned = set(question.focus_terms) & question.proper_terms
     # What the asked-for figure measures ("raise fares"): a figure answers only from a sentence naming its unit ("how
