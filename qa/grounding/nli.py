@@ -34,26 +34,26 @@ class EntailmentModel:
         # The WordPiece vocabulary of all-MiniLM-L6-v2: the same file the embedder uses.
         self.tokenizer = Tokenizer.from_file(str(minilm_tokenizer_file()))
         self.tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")  # the window (the longer) is cut first
+        # Padding to the longest of the run, i.e. none for one pair (the file's own setting pads every input to a
+        # fixed length, which moves int8 logits).
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.session = onnx_session(path, threads)
         self._lock = threading.Lock()
 
-    def logits(self, pairs: list[tuple[str, str]], batch_size: int = 1) -> np.ndarray:
-        """One support logit per ``(claim, window)``; positive means supported. One pair per run by default: int8
-        activations are quantised per run, so in a batch a claim's logit would move (up to ~0.4) with whatever
-        else is in the batch and its padding; alone, a claim always gets the same verdict."""
+    def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """One support logit per ``(claim, window)``; positive means supported. One pair per run: int8 activations
+        are quantised per run, so in a batch a claim's logit would move (up to ~0.4) with whatever else is in the
+        batch and its padding; alone, a claim always gets the same verdict."""
         out = np.zeros(len(pairs), dtype=np.float32)
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
-            enc = self.tokenizer.encode_batch([pairs[i] for i in idx])
+        for i, (claim, window) in enumerate(pairs):
+            enc = self.tokenizer.encode(claim, window)
             feeds = {
-                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+                "input_ids": np.array([enc.ids], dtype=np.int64),
+                "attention_mask": np.array([enc.attention_mask], dtype=np.int64),
+                "token_type_ids": np.array([enc.type_ids], dtype=np.int64),
             }
             with self._lock:
-                out[idx] = self.session.run(None, feeds)[0].reshape(-1)
+                out[i] = self.session.run(None, feeds)[0].reshape(-1)[0]
         return out
 
 
