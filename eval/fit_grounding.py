@@ -42,9 +42,6 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "grounding"
 DATASETS = {"summedits": "summedits_news.jsonl", "qags": "qags_cnndm_xsum.jsonl"}
 L2 = 1.0
 MIL_ROUNDS = 3
-RECALL: float | None = (
-    None  # with --recall: the share of the fitting part's hallucinated summaries the threshold must flag
-)
 
 # Each combination: the features it weighs (the others get weight 0) and whether concrete contradictions cap
 # the score. "rules" is the earlier verifier (all hand-designed features) refitted on the fitting part only.
@@ -333,13 +330,9 @@ def _against_its_direction(combo: Combination) -> int | None:
 
 
 def pick_threshold(combo: Combination, docs: list[Doc]) -> float:
-    """On the given (training) documents: with ``RECALL``, the lowest threshold that flags that share of the
-    hallucinated summaries (the service's operating point: an unsupported claim passed costs more than a
-    supported one held back); without it, the threshold of the highest balanced accuracy."""
+    """Maximise balanced accuracy on the given (training) documents."""
     scores = combo.doc_scores(docs)
     y = [d.hallucinated for d in docs]
-    if RECALL is not None:
-        return float(np.quantile(scores[np.array(y)], RECALL)) + 1e-6
     grid = np.unique(np.concatenate([np.linspace(0.02, 0.98, 97), scores]))
     values = [metrics.balanced_accuracy(y, scores < t) for t in grid]
     return float(grid[int(np.argmax(values))])
@@ -403,7 +396,7 @@ def evaluate_shipped(docs: list[Doc]) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
-    global KIND, RECALL
+    global KIND
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "out", help="features cache folder")
@@ -412,16 +405,9 @@ def main() -> None:
     parser.add_argument("--model", choices=sorted(FITTERS), default="logistic")
     parser.add_argument("--combination", choices=sorted(COMBINATIONS), default=DEFAULT_COMBINATION)
     parser.add_argument("--json", type=Path, help="write every combination's figures here")
-    parser.add_argument(
-        "--recall",
-        type=float,
-        default=RECALL,
-        help="hallucination recall to calibrate for (default: the best balanced accuracy)",
-    )
     args = parser.parse_args()
 
     KIND = args.model
-    RECALL = args.recall or None
     docs = featurise(args.data_dir, args.cache_dir)
     table: dict[str, dict] = {}
     shipped: Combination | None = None

@@ -20,15 +20,12 @@ import statistics
 import time
 from pathlib import Path
 
-from eval.fit_grounding import DATASETS, DEFAULT_DATA
+from eval.fit_grounding import DATASETS, DEFAULT_DATA, EXAMPLE, FIXTURE
 from eval.grounding import load_records
 from eval.grounding_splits import FIT, split
 from qa.grounding.claims import split_claims
 from qa.grounding.verifier import GroundingVerifier, Weights
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = ROOT / "tests" / "fixtures" / "llm_answers_pompeo.json"
-EXAMPLE = ROOT.parent / "shared" / "data" / "articles" / "000_c5f37d0b212be8a7.txt"
 ANSWER_SENTENCES = 5
 
 
