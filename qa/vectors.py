@@ -99,7 +99,7 @@ class ChromaIndex:
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[str, int, float]]:
         """Nearest chunks as ``(article_id, chunk_index, cosine similarity)``."""
-        res = _retrying_segment_reads(
+        res = _retrying_transient_reads(
             lambda: self.collection.query(
                 query_embeddings=[vector], n_results=n, where=_where(filters), include=["metadatas", "distances"]
             ),
@@ -147,15 +147,15 @@ def _server_reachable(settings: Settings) -> Iterator[None]:
 # - a Chroma server's query fails "Error finding id" (a 500) when the index still holds an id whose record a
 #   concurrent delete has just removed (seen with two API processes adding and deleting the same ids).
 TRANSIENT_READ_ERRORS = ("Nothing found on disk", "Error finding id")
-SEGMENT_READ_BACKOFF_S = (0.02, 0.05, 0.1, 0.2, 0.4)
+TRANSIENT_READ_BACKOFF_S = (0.02, 0.05, 0.1, 0.2, 0.4)
 
 
-def _retrying_segment_reads(read: Callable[[], Any], settings: Settings) -> Any:
+def _retrying_transient_reads(read: Callable[[], Any], settings: Settings) -> Any:
     """``read()`` retried while another request's write is in the way (TRANSIENT_READ_ERRORS); a 503 if that
     outlasts the backoff."""
     from chromadb.errors import InternalError
 
-    for pause in (*SEGMENT_READ_BACKOFF_S, None):
+    for pause in (*TRANSIENT_READ_BACKOFF_S, None):
         try:
             with _server_reachable(settings):
                 return read()
