@@ -28,6 +28,7 @@ MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
 MINILM_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MINILM_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MINILM_MAX_TOKENS = 256
+MAX_BATCH_TOKENS = 512  # padded tokens per ONNX run: batches of short texts stay short (see _length_batches)
 
 
 class Embedder(Protocol):
@@ -91,10 +92,7 @@ class MiniLMOnnxEmbedder:
         # concurrent requests queue instead of thrashing.
         self._lock = threading.Lock()
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         with self._lock:
             hidden = self.session.run(None, feeds)[0]
@@ -105,13 +103,30 @@ class MiniLMOnnxEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        # Batches of similar length waste little on padding; results go back in input order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encodings = self.tokenizer.encode_batch(texts)  # padded to the longest text; each batch is cut to its own
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        lengths = mask.sum(axis=1)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            out[idx] = self._run([texts[i] for i in idx])
+        for idx in _length_batches(lengths, self.batch_size, MAX_BATCH_TOKENS):
+            width = int(lengths[idx].max())
+            out[idx] = self._run(ids[idx, :width], mask[idx, :width])
         return out
+
+
+def _length_batches(lengths: np.ndarray, max_size: int, max_tokens: int) -> list[list[int]]:
+    """Indexes in batches of similar length, each at most ``max_size`` texts and ``max_tokens`` tokens padded.
+
+    One batch of 64 pads every short sentence to the longest one's length; an article's sentences (4 to 65 tokens)
+    then cost twice their own tokens. The vectors do not depend on the batching (masked mean pooling)."""
+    batches: list[list[int]] = []
+    for i in (int(i) for i in np.argsort(lengths, kind="stable")):
+        last = batches[-1] if batches else None
+        if last is None or len(last) >= max_size or (len(last) + 1) * int(lengths[i]) > max_tokens:
+            batches.append([i])
+        else:
+            last.append(i)
+    return batches
 
 
 class OpenAIEmbedder:

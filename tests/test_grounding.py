@@ -13,7 +13,7 @@ from eval import metrics
 from eval.grounding import claim_labels, load_records, run_grounding_eval
 from qa.answer import AnswerEngine
 from qa.config import Settings
-from qa.embeddings import MINILM_ID, MiniLMOnnxEmbedder
+from qa.embeddings import MINILM_ID, MiniLMOnnxEmbedder, _length_batches
 from qa.grounding import ClaimVerdict, EvidenceSpan, GroundingVerifier
 from qa.grounding.claims import split_claims
 from qa.grounding.judge import LLMJudge, locate, parse_reply
@@ -172,6 +172,17 @@ def test_threshold_comes_from_settings_and_weights_are_shipped(verifier: Groundi
     [quoted] = strict.verify("The barrier will cost 42 million pounds [1].", [SOURCE])
     assert quoted.supported and quoted.score == 1.0
     assert quoted.evidence[0].text == "The barrier will cost 42 million pounds"
+
+
+def test_embedding_does_not_depend_on_how_texts_are_batched(verifier: GroundingVerifier) -> None:
+    encoder = verifier.encoder
+    # Lengths from 1 to ~60 tokens, shuffled: batches are cut by padded tokens, results return in input order.
+    texts = [" ".join(["flood barrier"] * n) + f" number {n}." for n in (9, 1, 25, 3, 14, 0, 30, 6)]
+    alone = np.stack([encoder.embed([t])[0] for t in texts])
+    together = encoder.embed(texts)
+    assert np.allclose(together, alone, atol=1e-6)
+    assert len(_length_batches(np.array([4, 60, 8, 61, 5]), 64, 128)) == 2  # the three short ones, the two long
+    assert len(_length_batches(np.array([4, 60, 8, 61, 5]), 2, 10_000)) == 3  # at most 2 a batch
 
 
 # --- metrics and eval plumbing --------------------------------------------------------------------
