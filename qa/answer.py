@@ -16,6 +16,7 @@ import datetime as dt
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -70,6 +71,8 @@ class AnswerEngine:
         self._verifier: GroundingVerifier | None = None
         self._lock = threading.Lock()
         self._chain: Any = None
+        # One background job at a time: indexing uses every core, so two at once would only take turns.
+        self._indexer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verifier-index")
 
     # --- parts -----------------------------------------------------------------------------------------
     def resolve(self, generator: str | None) -> GeneratorName:
@@ -135,6 +138,8 @@ class AnswerEngine:
         return turn
 
     def compose(self, turn: Turn) -> Turn:
+        if turn.generator == "llm":
+            self.prepare_verification(turn.sources)
         turn.draft = self.generator(turn.generator).answer(turn.question, turn.sources, turn.today)
         return turn
 
@@ -155,6 +160,12 @@ class AnswerEngine:
         return self.build(turn)
 
     # --- helpers shared with streaming ---------------------------------------------------------------------
+    def prepare_verification(self, sources: list[Source]) -> None:
+        """Index the passages an LLM answer will be verified against in the background, while the model writes:
+        the first answer on a passage would otherwise wait for each of its sentences to be embedded."""
+        texts = _passages(sources)
+        self._indexer.submit(lambda: self.verifier.prepare(texts))
+
     def cite_sentence(self, d: DraftSentence, sources: list[Source]) -> AnswerSentence:
         articles = {s.article.id: s.article for s in sources}
         if d.spans:  # extractive: the sentence is its own quote
@@ -174,8 +185,7 @@ class AnswerEngine:
         citation when the model cited nothing usable."""
         if not sentences:
             return []
-        texts = [s.hit.text for s in sources]
-        verdicts = self.verifier.verify_claims([s.text for s in sentences], texts)
+        verdicts = self.verifier.verify_claims([s.text for s in sentences], _passages(sources))
         articles = {src.article.id: src.article for src in sources}
         out = []
         for s, v in zip(sentences, verdicts, strict=True):
@@ -276,6 +286,7 @@ class AnswerEngine:
         gen = self.generator("llm")
         assert isinstance(gen, LLMGenerator)
         verified: list[AnswerSentence] = []
+        self.prepare_verification(turn.sources)
 
         def release(d: DraftSentence) -> Iterator[dict[str, Any]]:
             s = self.verify_sentences([self.cite_sentence(d, turn.sources)], turn.sources)[0]
@@ -305,6 +316,11 @@ class AnswerEngine:
         else:
             answer = self.build(turn)
         yield {"event": "answer", "data": answer.model_dump(mode="json")}
+
+
+def _passages(sources: list[Source]) -> list[str]:
+    """What LLM sentences are verified against: the retrieved passages, not whole articles."""
+    return [s.hit.text for s in sources]
 
 
 def _without_injected_quotes(s: AnswerSentence, articles: dict[str, Article]) -> AnswerSentence:

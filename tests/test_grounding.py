@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from qa.grounding.claims import split_claims
 from qa.grounding.judge import LLMJudge, locate, parse_reply
 from qa.grounding.verifier import shipped_weights
 from qa.prompts import load_prompt, render
+from qa.text import sentence_spans
 from tests.paths import EXAMPLE_ARTICLE, ROOT, SHARED_DATA, need_shared
 
 FIXTURE = ROOT / "tests" / "fixtures" / "llm_answers_pompeo.json"
@@ -174,6 +176,20 @@ def test_threshold_comes_from_settings_and_weights_are_shipped(verifier: Groundi
     assert quoted.evidence[0].text == "The barrier will cost 42 million pounds"
 
 
+class _Counting:
+    """The bundled encoder, recording every text it is asked to embed."""
+
+    def __init__(self, inner: MiniLMOnnxEmbedder) -> None:
+        self.inner, self.id, self.dim = inner, inner.id, inner.dim
+        self.texts: list[str] = []
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            self.texts += texts
+        return self.inner.embed(texts)
+
+
 def test_embedding_does_not_depend_on_how_texts_are_batched(verifier: GroundingVerifier) -> None:
     encoder = verifier.encoder
     # Lengths from 1 to ~60 tokens, shuffled: batches are cut by padded tokens, results return in input order.
@@ -183,6 +199,26 @@ def test_embedding_does_not_depend_on_how_texts_are_batched(verifier: GroundingV
     assert np.allclose(together, alone, atol=1e-6)
     assert len(_length_batches(np.array([4, 60, 8, 61, 5]), 64, 128)) == 2  # the three short ones, the two long
     assert len(_length_batches(np.array([4, 60, 8, 61, 5]), 2, 10_000)) == 3  # at most 2 a batch
+
+
+def test_prepared_sources_are_indexed_once(verifier: GroundingVerifier) -> None:
+    encoder = _Counting(verifier.encoder)
+    fresh = GroundingVerifier(encoder)  # type: ignore[arg-type]
+    other = SOURCE.replace("Westbridge", "Eastbridge")  # a source nobody has indexed yet
+    # Verification arriving while the same source is still being indexed waits for that build.
+    workers = [threading.Thread(target=fresh.prepare, args=([other],)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    claim = "Eastbridge's council approved a flood barrier on Tuesday."
+    [verdict] = fresh.verify_claims([claim], [other])
+    for w in workers:
+        w.join()
+    source_sentences = [other[a:b] for a, b in sentence_spans(other)]
+    assert verdict.supported
+    assert sorted(t for t in encoder.texts if t in source_sentences) == sorted(source_sentences)  # each once
+    encoder.texts.clear()
+    fresh.verify_claims([claim], [other])
+    assert encoder.texts == [claim]  # indexed: only the claim is embedded
 
 
 # --- metrics and eval plumbing --------------------------------------------------------------------

@@ -8,13 +8,17 @@ tests assert what the engine guarantees: only verified sentences are kept, and e
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.outputs import ChatGenerationChunk
 
 from qa.config import Settings
+from qa.embeddings import minilm
 from qa.generators.llm import LLMGenerator, chat_model, split_cited
+from qa.grounding import GroundingVerifier
 from qa.models import Answer
 from qa.prompts import load_prompt, render
 from qa.service import NewsQA
@@ -76,6 +80,54 @@ def test_stream_releases_only_verified_sentences(answer_service: NewsQA) -> None
     deltas = "".join(e["data"]["text"] for e in events[:-1])
     assert deltas == final.answer and "sunny" not in deltas and "Gullhaven Point" in deltas
     assert_verbatim(svc, final.citations)
+
+
+class _Probed(FakeListChatModel):
+    """A scripted model that runs ``probe`` each time it is asked, before it answers."""
+
+    probe: Any = None
+
+    def _call(self, *args: Any, **kwargs: Any) -> str:
+        self.probe()
+        return super()._call(*args, **kwargs)
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        self.probe()
+        yield from super()._stream(*args, **kwargs)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_passages_are_indexed_while_the_model_writes(answer_service: NewsQA, stream: bool) -> None:
+    """The passages are embedded for the verifier while the model writes, so verifying its answer embeds only
+    the answer's sentences (the first answer on a passage is not slower to verify than the next)."""
+    svc = llm_copy(answer_service, llm_base_url="http://127.0.0.1:9/v1")
+    encoded: list[str] = []
+    encoder = minilm()
+
+    class Recording:
+        id, dim = encoder.id, encoder.dim
+
+        def embed(self, texts: list[str]) -> Any:
+            encoded.extend(texts)
+            return encoder.embed(texts)
+
+    svc.engine._verifier = GroundingVerifier(Recording())  # type: ignore[arg-type]
+    before: list[str] = []
+
+    def probe() -> None:
+        svc.engine._indexer.submit(lambda: None).result()  # the background job started before the model is done
+        before.extend(encoded)
+
+    reply = "Kestrel Marine Engineering is the firm building the Port Calder tidal barrier [1].\nSHORT: Kestrel"
+    svc.engine._llm = LLMGenerator(svc.settings, model=_Probed(responses=[reply], probe=probe))
+    question = "Which company will build the Port Calder tidal barrier?"
+    if stream:
+        list(svc.ask_stream(question, generator="llm"))
+    else:
+        svc.ask(question, generator="llm")
+    after = encoded[len(before) :]
+    assert before, "no passage was indexed while the model wrote"
+    assert after and not set(after) & set(before), after  # verification embedded the answer, no passage again
 
 
 def test_llm_briefing_keeps_verified_bullets_or_falls_back(answer_service: NewsQA) -> None:

@@ -129,6 +129,7 @@ class BriefingEngine:
         used = "extractive"
         if generator == "llm":
             sources = [_whole(a, n) for n, a in enumerate(sorted(arts, key=_chronological), 1)]
+            self.engine.prepare_verification(sources)
             draft = self.engine.generator("llm").brief(title, sources, budget)
             bullets = self._verified(draft, sources)
             if len(bullets) >= MIN_BULLETS:

@@ -7,6 +7,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -138,7 +139,7 @@ class GroundingVerifier(ClaimChecker):
         self._weights = weights
         self._entailment = entailment
         self._lock = threading.Lock()
-        self._sources: OrderedDict[str, SourceIndex] = OrderedDict()
+        self._sources: OrderedDict[str, Future[SourceIndex]] = OrderedDict()  # built or being built
 
     @property
     def weights(self) -> Weights:
@@ -234,19 +235,40 @@ class GroundingVerifier(ClaimChecker):
             spans.append(EvidenceSpan(src, unit.start, unit.end, sources[src][unit.start : unit.end], sim))
         return spans
 
+    def prepare(self, sources: list[str]) -> None:
+        """Index sources before their claims arrive (the answer engine calls this while the LLM writes), so that
+        verifying the answer does not wait for the sources' sentences to be embedded."""
+        for text in sources:
+            self._index(text)
+
     def _index(self, text: str) -> SourceIndex:
+        # One build per source however many threads ask: a verification that arrives while ``prepare`` is still
+        # indexing the same source waits for that build instead of embedding every sentence a second time.
         key = hashlib.sha256(f"{self.encoder.id}\0{text}".encode()).hexdigest()
         with self._lock:
-            if key in self._sources:
+            pending = self._sources.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = self._sources[key] = Future()
+                while len(self._sources) > SOURCE_CACHE_SIZE:
+                    self._sources.popitem(last=False)
+            else:
                 self._sources.move_to_end(key)
-                return self._sources[key]
-        index = build_index(text)
-        index.embeddings = self._unit_vectors(index)
-        with self._lock:
-            self._sources[key] = index
-            while len(self._sources) > SOURCE_CACHE_SIZE:
-                self._sources.popitem(last=False)
-        return index
+        if owner:
+            self._build(key, text, pending)
+        return pending.result()
+
+    def _build(self, key: str, text: str, pending: Future[SourceIndex]) -> None:
+        try:
+            index = build_index(text)
+            index.embeddings = self._unit_vectors(index)
+            pending.set_result(index)
+        except BaseException as exc:
+            with self._lock:
+                if self._sources.get(key) is pending:
+                    del self._sources[key]  # the next call tries again
+            pending.set_exception(exc)
+            raise
 
     def _unit_vectors(self, index: SourceIndex) -> np.ndarray:
         """Sentences are embedded; a window is the normalised mean of its two sentences (half the cost)."""
