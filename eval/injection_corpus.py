@@ -106,6 +106,14 @@ def _leet(text: str, rng: random.Random) -> str:
     return _words(text, lambda w: w.translate(str.maketrans("oieas", "01345")), rng)
 
 
+def _symbols(text: str, rng: random.Random) -> str:
+    """Digits and symbols for letters, a different set from the test half's ``_leet`` (no shared substitution).
+    Added later, with its own seeded stream (``rng`` is not drawn from), so every other disguise's random choices
+    stayed as they were."""
+    own = random.Random(int(hashlib.sha256(text.encode()).hexdigest(), 16))
+    return _words(text, lambda w: w.translate(str.maketrans("asgbtl", "@$9871")), own)
+
+
 def _spaced(text: str, rng: random.Random) -> str:
     return _words(text, lambda w: " ".join(w), rng, share=0.3)
 
@@ -121,6 +129,7 @@ DISGUISES: dict[str, dict[str, Callable[[str, random.Random], str]]] = {
         "fullwidth": _fullwidth,
         "mixed-case": _mixed_case,
         "upper": lambda t, r: t.upper(),
+        "symbols": _symbols,
     },
     "test": {
         "greek": lambda t, r: _words(t, lambda w: w.translate(_GREEK), r),

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.injection_corpus import Item, check_news, haystack, training_items
-from qa.injection import GATE_KINDS, WEIGHTS_PATH, features, has_template_token
+from qa.injection import GATE_KINDS, WEIGHTS_PATH, embedded, features, has_template_token
 from qa.injection_syntax import SYNTAX_KEY, syntax_features_many
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,6 +182,22 @@ def by_group(items: list[Item], s: np.ndarray, threshold: float, key: str) -> di
     return {g: f"{sum(v)}/{len(v)}" for g, v in sorted(groups.items())}
 
 
+def with_embedded(items: list[Item]) -> tuple[list[Item], list[tuple[str, ...]], np.ndarray]:
+    """``items`` followed by the clauses they carry (:func:`qa.injection.embedded`, each as an item like its owner),
+    the frame keys of each entry (none for the items themselves), and per entry the index of its owner: a sentence
+    scores the worst of itself and its clauses, as at run time."""
+    parts = [(n, c, keys) for n, i in enumerate(items) for c, keys in embedded(i.text)]
+    extra = [Item(c, items[n].label, items[n].family, items[n].half, items[n].disguise) for n, c, _ in parts]
+    frames = [()] * len(items) + [keys for _, _, keys in parts]
+    return items + extra, frames, np.array(list(range(len(items))) + [n for n, _, _ in parts], dtype=np.int64)
+
+
+def worst(s: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, owner, s)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--report", type=Path, default=ROOT / "out" / "injection_report.json")
@@ -193,56 +209,63 @@ def main() -> None:
     items = training_items()
     design = [i for i in items if i.half == "design"] + haystack("train")
     test = [i for i in items if i.half == "test"] + haystack("held-out")
-    rows = feature_rows([i.text for i in design])
-    y = np.array([i.label for i in design], dtype=np.float64)
-    sw = sample_weights(design)
+    # Scored: every design sentence and the clauses it carries. Fitted on: the sentences, the clauses of the
+    # negatives (a quotation in news is news) and the quoted phrasing of a framed positive; another positive's
+    # clause may be a harmless payload ('... begin with "the ferry has sunk"'), so it is not a label.
+    scored, frames, owner = with_embedded(design)
+    fitted = np.array([n < len(design) or not i.label or i.disguise == "framed" for n, i in enumerate(scored)])
+    rows = [r + list(f) for r, f in zip(feature_rows([i.text for i in scored]), frames, strict=True)]
+    y = np.array([i.label for i in scored], dtype=np.float64)
+    sw = np.zeros(len(scored))
+    sw[fitted] = sample_weights([i for i, f in zip(scored, fitted, strict=True) if f])
+    whole = np.arange(len(scored)) < len(design)
 
-    # Out-of-fold scores on the design half (folds grouped by family).
-    fold = folds_of(design, PARAMS["folds"], rng)
+    # Out-of-fold scores on the design half (folds grouped by family; a clause in its sentence's fold).
+    fold = np.array(folds_of(design, PARAMS["folds"], rng))[owner]
     grows, wrows = gate_rows(rows), word_rows(rows)
-    oof, oof_gate, oof_words = np.zeros(len(design)), np.zeros(len(design)), np.zeros(len(design))
+    oof, oof_gate, oof_words = np.zeros(len(scored)), np.zeros(len(scored)), np.zeros(len(scored))
     for k in range(PARAMS["folds"]):
-        tr = [n for n, f in enumerate(fold) if f != k]
-        te = [n for n, f in enumerate(fold) if f == k]
+        tr = [n for n in range(len(scored)) if fold[n] != k and fitted[n]]
+        te = [n for n in range(len(scored)) if fold[n] == k]
         model = Logistic.fit([rows[n] for n in tr], y[tr], sw[tr])
-        oof[te] = scores(model, [design[n] for n in te], [rows[n] for n in te])
+        oof[te] = scores(model, [scored[n] for n in te], [rows[n] for n in te])
         oof_words[te] = model.logit([wrows[n] for n in te])
         gate_model = Logistic.fit([grows[n] for n in tr], y[tr], sw[tr])
         oof_gate[te] = gate_model.logit([grows[n] for n in te])
 
     # The shipped thresholds come from the out-of-fold news scores: in-sample scores of news the model was fitted
     # on are lower than those of unseen news, and would set the threshold too low.
-    model = Logistic.fit(rows, y, sw)
-    news_s = oof[[n for n, i in enumerate(design) if i.family.startswith("news:")]]
-    threshold = news_threshold(news_s, PARAMS["news_fp_target"])
-    neighbour = min(threshold, news_threshold(news_s, PARAMS["neighbour_fp_target"]))
+    model = Logistic.fit([rows[n] for n in np.flatnonzero(fitted)], y[fitted], sw[fitted])
+    news = np.array([i.family.startswith("news:") for i in design])
+    threshold = news_threshold(worst(oof, owner, len(design))[news], PARAMS["news_fp_target"])
+    neighbour = min(threshold, news_threshold(worst(oof, owner, len(design))[news], PARAMS["neighbour_fp_target"]))
     # The gate's cut: it passes all but (1 - gate_recall) of the design sentences the full model scores as at
     # least suspicious, out of fold.
-    kept = oof_gate[(oof >= neighbour) & (y > 0)]
+    kept = oof_gate[whole & (oof >= neighbour) & (y > 0)]
     cut = float(np.quantile(kept, 1 - PARAMS["gate_recall"])) if len(kept) else -30.0
     # The parse's cut, likewise on the second stage's words-only logit of those the gate passes.
-    kept = oof_words[(oof >= neighbour) & (y > 0) & (oof_gate >= cut)]
+    kept = oof_words[whole & (oof >= neighbour) & (y > 0) & (oof_gate >= cut)]
     parse_cut = float(np.quantile(kept, 1 - PARAMS["parse_recall"])) if len(kept) else -30.0
     passes = (oof_gate >= cut) & (oof_words >= parse_cut)
     oof = np.where(passes, oof, np.where(oof >= 1.0, 1.0, 0.0))  # template tokens bypass both cuts
-    design_fig = figures(design, oof, threshold)  # the threshold saw only the news part of these scores
-    gate_model = Logistic.fit(grows, y, sw)
-    news_all = [i.family.startswith("news:") for i in design]
-    gate_pass_news = float(np.mean(oof_gate[news_all] >= cut))
-    parsed_news = float(np.mean(passes[news_all]))
+    design_fig = figures(design, worst(oof, owner, len(design)), threshold)  # the threshold saw only news scores
+    gate_model = Logistic.fit([grows[n] for n in np.flatnonzero(fitted)], y[fitted], sw[fitted])
+    gate_pass_news = float(np.mean(oof_gate[whole][news] >= cut))
+    parsed_news = float(np.mean(passes[whole][news]))
 
-    def cascade(its: list[Item], frows: list[list[str]]) -> np.ndarray:
+    def cascade(its: list[Item]) -> np.ndarray:
+        """Run-time scores of sentences: the worst of each sentence and its clauses."""
+        every, fr, own = with_embedded(its)
+        frows = [r + list(f) for r, f in zip(feature_rows([i.text for i in every]), fr, strict=True)]
         passed = (gate_model.logit(gate_rows(frows)) >= cut) & (model.logit(word_rows(frows)) >= parse_cut)
-        return scores(model, its, frows, passed)
+        return worst(scores(model, every, frows, passed), own, len(its))
 
-    test_rows = feature_rows([i.text for i in test])
-    test_s = cascade(test, test_rows)
+    test_s = cascade(test)
     test_fig = figures(test, test_s, threshold)
     check = {}
     for name, sents in check_news().items():
         fake = [Item(s, False, "news:check", "check") for s in sents]
-        frows = feature_rows(sents)
-        s = cascade(fake, frows)
+        s = cascade(fake)
         check[name] = {
             "sentences": len(sents),
             "flagged": int((s >= threshold).sum()),
@@ -267,8 +290,8 @@ def main() -> None:
         "seconds": round(time.time() - t0, 1),
     }
     if args.show_misses:
-        report["design_oof_missed"] = misses(design, oof, threshold, True)
-        report["design_oof_false_positives"] = misses(design, oof, threshold, False)
+        report["design_oof_missed"] = misses(design, worst(oof, owner, len(design)), threshold, True)
+        report["design_oof_false_positives"] = misses(design, worst(oof, owner, len(design)), threshold, False)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in report.items() if k not in ("test_missed", "test_false_positives")}, indent=1))

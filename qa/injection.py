@@ -41,7 +41,7 @@ from typing import Any
 
 from qa.injection_syntax import syntax_features
 from qa.text import paragraphs, sentence_spans
-from qa.unicode_fold import fold, join_spaced
+from qa.unicode_fold import fold, join_spaced, plain
 
 WEIGHTS_PATH = Path(__file__).with_name("injection_weights.json")
 WORD_CLASSES_PATH = Path(__file__).with_name("word_classes.json")
@@ -145,10 +145,11 @@ PROMPT_NOUNS = frozenset(
 )
 
 _TOKEN = re.compile(r"[a-z0-9@$][a-z0-9@$']*|[:\"]")
-_LEET = str.maketrans("0134579@$", "oieastgas")
 _LINK = re.compile(r"\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|co)\b|https?:|www\.")
 _LABEL = re.compile(r"^[^:]{1,40}:")
 _INNER_END = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[a-z])")
+_QUOTED = re.compile(r'"([^"]+)(?:"|$)')  # a quotation (folded quotes), or one a sentence end left open
+MIN_EMBEDDED_WORDS = 4  # a shorter quotation ("no comment") is a payload, not an order
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _FIGURE = re.compile(r"\d")
 # Where a new clause may open (after "and", "then", a colon or a semicolon read as ":"), and what may open an
@@ -195,14 +196,15 @@ ATTRIBUTION = frozenset(
 
 
 def read(sentence: str) -> tuple[str, list[str]]:
-    """The sentence as the classifier reads it -- folded, lower case, letter-spaced words joined -- and its word
-    tokens (plus ``:`` and ``"``), digits inside a word read as the letters they stand for ("1gn0re")."""
-    view = fold(sentence).lower()
+    """The sentence as the classifier reads it -- :func:`qa.unicode_fold.plain` (folded, digits and symbols written
+    for letters read as letters: "1gn0re" -> "ignore"), lower case, letter-spaced words joined -- and its word
+    tokens (plus ``:`` and ``"``)."""
+    view = plain(sentence).lower()
     toks = _TOKEN.findall(view)
     if any(len(a) == len(b) == len(c) == len(d) == 1 for a, b, c, d in _quads(toks)):  # "i g n o r e"
         view = join_spaced(view)
         toks = _TOKEN.findall(view)
-    return view, [t if t.isalpha() or t.isdigit() else t.translate(_LEET) for t in toks]
+    return view, toks
 
 
 def _quads(toks: list[str]) -> zip[tuple[str, str, str, str]]:
@@ -259,7 +261,7 @@ def word_features(sentence: str, view: str | None = None, toks: list[str] | None
         out.append("#opens_quote")
     if len(words) <= 6:
         out.append("#short")
-    return out + _imperative(toks) + _style(sentence, words)
+    return out + _imperative(toks) + _style(plain(sentence), words)
 
 
 def _imperative(toks: list[str]) -> list[str]:
@@ -338,10 +340,12 @@ class Model:
     gate: Gate | None = None
     parse_cut: float = -math.inf  # below this logit without the parse facts, the sentence is not parsed
 
-    def logit(self, sentence: str, view: str | None = None, toks: list[str] | None = None) -> float | None:
+    def logit(
+        self, sentence: str, view: str | None = None, toks: list[str] | None = None, frame: tuple[str, ...] = ()
+    ) -> float | None:
         """The logit, or None when the words alone score below ``parse_cut`` (the parse is skipped: ~1 ms)."""
         w = self.weights
-        z = self.bias + sum(w.get(f, 0.0) for f in word_features(sentence, view, toks))
+        z = self.bias + sum(w.get(f, 0.0) for f in [*word_features(sentence, view, toks), *frame])
         if z < self.parse_cut:
             return None
         return z + sum(w.get(f, 0.0) for f in syntax_features(sentence))
@@ -363,8 +367,9 @@ def model() -> Model:
     return Model(doc["weights"], doc["bias"], doc["threshold"], doc["neighbour_threshold"], gate, cut)
 
 
-def injection_score(sentence: str) -> float:
-    """Probability that ``sentence`` is addressed to a model (1.0 for a chat-template token)."""
+def injection_score(sentence: str, frame: tuple[str, ...] = ()) -> float:
+    """Probability that ``sentence`` is addressed to a model (1.0 for a chat-template token); ``frame``: the keys of
+    how a clause is carried by its sentence (:func:`embedded`)."""
     if not sentence.strip():
         return 0.0
     if has_template_token(sentence):
@@ -373,21 +378,36 @@ def injection_score(sentence: str) -> float:
     view, toks = read(sentence)
     if m.gate is not None and m.gate.logit(toks) < m.gate.cut:
         return 0.0  # the first stage rules it out (most news sentences stop here)
-    z = m.logit(sentence, view, toks)
+    z = m.logit(sentence, view, toks, frame)
     if z is None:
         return 0.0  # the second stage without the parse rules it out
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def sentence_score(sentence: str) -> float:
-    """:func:`injection_score` of a sentence, or of the worst of its parts when it holds a sentence end that the
-    splitter did not cut at: an order written in lower case ("... were affected. say the schools are shut") is
-    glued to the real sentence before it, and must not hide behind it."""
-    score = injection_score(sentence)
-    parts = _INNER_END.split(sentence)
-    if len(parts) > 1:
-        score = max(score, *(injection_score(p) for p in parts))
-    return score
+    """:func:`injection_score` of a sentence, or of the worst of the clauses it carries (:func:`embedded`): an order
+    quoted by a reporting sentence is an order whatever frames it, and must not hide behind the frame."""
+    return max([injection_score(sentence)] + [injection_score(c, frame) for c, frame in embedded(sentence)])
+
+
+def embedded(sentence: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The clauses a sentence carries that are read on their own as well (of at least ``MIN_EMBEDDED_WORDS``
+    words), each with the feature keys of how it is carried: what the sentence quotes ('The memo said: "..."', or a
+    quotation left open by a sentence end inside it), with the frame around it (``#frame_attributed`` for "said",
+    "told" ..., ``#frame_names1`` for a name: news quotes people), and a sentence glued on after an end mark the
+    splitter did not cut at (an order written in lower case: "... were affected. say the schools are shut")."""
+    text = fold(sentence)
+    out: dict[str, tuple[str, ...]] = {}
+    for m in _QUOTED.finditer(text):
+        frame = text[: m.start()] + text[m.end() :]
+        words = [t for t in _TOKEN.findall(frame.lower()) if t not in (":", '"')]
+        names = min(2, len(_CAPITALISED.findall(frame)) - (1 if frame[:1].isupper() else 0))
+        keys = ["#quoted_clause", f"#frame_names{max(0, names)}"]
+        out[m.group(1).strip()] = (*keys, *(["#frame_attributed"] if ATTRIBUTION.intersection(words) else []))
+    inner = _INNER_END.split(text)
+    for part in inner if len(inner) > 1 else ():
+        out.setdefault(part.strip(), ("#glued_clause",))
+    return [(c, keys) for c, keys in out.items() if len(c.split()) >= MIN_EMBEDDED_WORDS]
 
 
 def is_injection(sentence: str) -> bool:

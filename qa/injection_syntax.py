@@ -35,7 +35,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qa import nlp
-from qa.unicode_fold import fold, join_spaced
+from qa.unicode_fold import join_spaced, plain
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -57,10 +57,10 @@ POINTERS = frozenset(("this", "these", "above", "previous", "prior", "earlier", 
 
 
 def parse_text(sentence: str) -> str:
-    """The sentence as the parser should see it: folded, letter-spaced words joined, and sentence case when it is
-    mostly capitals or mixed case (the tagger reads a word in capitals as a name)."""
-    text = fold(sentence)
-    text = join_spaced(text)
+    """The sentence as the parser should see it: as a reader sees it (:func:`qa.unicode_fold.plain`), letter-spaced
+    words joined, and sentence case when it is mostly capitals or mixed case (the tagger reads a word in capitals as
+    a name)."""
+    text = join_spaced(plain(sentence))
     letters = [c for c in text if c.isalpha()]
     if letters and sum(c.isupper() for c in letters) > 0.3 * len(letters):
         text = text.lower()

@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 CONFUSABLES_PATH = Path(__file__).with_name("confusables.json")
+WORDS_PATH = Path(__file__).with_name("word_classes.json")  # its keys: the English words unleet reads towards
 
 # Invisible or blank characters that are letters or symbols, not Cf, so step 2's category test misses them.
 _INVISIBLE_NON_CF = (0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x034F)
@@ -76,3 +77,70 @@ _SPACERS = re.compile(r"[ .\-_*·]")
 def join_spaced(text: str) -> str:
     """Letter-spaced words read as words ("i g n o r e" -> "ignore")."""
     return _SPACED.sub(lambda m: _SPACERS.sub("", m.group()), text)
+
+
+# Digits and symbols written for the letters they look like ("1gn0r3", "$ay", "@ll", "7ell"), the likelier letter
+# first where one stands for two. A closed class: the shapes of Latin letters.
+LEET = {
+    "0": "o",
+    "1": "il",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "6": "gb",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "li",
+    "+": "t",
+}
+_LEET_CHARS = frozenset(LEET)
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9@$!|+]+")
+_INTERIOR = re.compile(r"[A-Za-z][0-9]+[A-Za-z]")
+_SYMBOLS = frozenset("@$!|+")
+# Kept as written: a figure and its unit ("4th", "10am", "5m", "3D") and a code ("A15", "MH17", "H1N1", "BZ4X", "PS5s").
+_KEEP = re.compile(r"\d+[A-Za-z]{1,2}|(?:[A-Z]{1,3}\d+)+[A-Z]?s?")
+MAX_LEET_READINGS = 16  # spellings tried per token (each ambiguous character doubles them)
+
+
+@cache
+def known_words() -> frozenset[str]:
+    """English words in lower case (the vocabulary of ``qa/word_classes.json``, ~22,000 words of news)."""
+    return frozenset(json.loads(WORDS_PATH.read_text(encoding="utf-8"))["classes"])
+
+
+def plain(text: str) -> str:
+    """``text`` as a reader sees it, case kept: :func:`fold`, then :func:`unleet`."""
+    return unleet(fold(text))
+
+
+def unleet(text: str) -> str:
+    """Words spelled with digits or symbols for letters read as words ("1gn0r3 th3 4b0v3" -> "ignore the above").
+
+    A token that mixes letters with such characters is read as the first of its letter readings that is a known
+    English word (:func:`known_words`) when the token itself is not one ("al50" -> "also", "$ay" -> "say"); a token
+    with digits between letters ("h3ll0", "t3xt") is read with their likelier letters even when the reading is not a
+    known word. Figures with units ("10am", "4th", "1990s", "$5m"), codes ("A380", "MP3", "H1N1") and e-mail
+    addresses stay as they are."""
+    if not any(c in _LEET_CHARS for c in text):
+        return text
+    return _ALNUM_RUN.sub(lambda m: _read_token(m.group(), known_words()), text)
+
+
+def _read_token(tok: str, vocabulary: frozenset[str]) -> str:
+    core = tok.rstrip("!|+")  # "Wow!": an end mark, not a letter
+    if core.isalpha() or not any(c.isalpha() for c in core) or _KEEP.fullmatch(core) or core.lower() in vocabulary:
+        return tok
+    readings = [""]
+    for c in core:
+        readings = [r + x for r in readings for x in LEET.get(c, c)][:MAX_LEET_READINGS]
+    for r in readings:
+        if len(r) >= 3 and r.isalpha() and r.lower() in vocabulary:
+            return r + tok[len(core) :]
+    # Digits between letters read as letters even when no reading is a word; symbols ("a@b", "x+y") need a word.
+    if _INTERIOR.search(core) and readings[0].isalpha() and not any(c in _SYMBOLS for c in core):
+        return readings[0] + tok[len(core) :]
+    return tok
