@@ -149,7 +149,7 @@ _LINK = re.compile(r"\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|co)\b|http
 _LABEL = re.compile(r"^[^:]{1,40}:")
 _INNER_END = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[a-z])")
 _QUOTED = re.compile(r'"([^"]+)(?:"|$)')  # a quotation (folded quotes), or one a sentence end left open
-MIN_EMBEDDED_WORDS = 4  # a shorter quotation ("no comment") is a payload, not an order
+MIN_EMBEDDED_WORDS = 5  # a shorter quotation is a payload ("no comment") or a slogan ("Save our library")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _FIGURE = re.compile(r"\d")
 # Where a new clause may open (after "and", "then", a colon or a semicolon read as ":"), and what may open an
@@ -393,17 +393,15 @@ def sentence_score(sentence: str) -> float:
 def embedded(sentence: str) -> list[tuple[str, tuple[str, ...]]]:
     """The clauses a sentence carries that are read on their own as well (of at least ``MIN_EMBEDDED_WORDS``
     words), each with the feature keys of how it is carried: what the sentence quotes ('The memo said: "..."', or a
-    quotation left open by a sentence end inside it), with the frame around it (``#frame_attributed`` for "said",
-    "told" ..., ``#frame_names1`` for a name: news quotes people), and a sentence glued on after an end mark the
+    quotation left open by a sentence end inside it), with how the frame around it reads (``#frame_attributed`` for
+    "said", "told" ..., ``#frame_names1`` for a name, past tenses, figures: :func:`_style`; news quotes people), and a sentence glued on after an end mark the
     splitter did not cut at (an order written in lower case: "... were affected. say the schools are shut")."""
     text = fold(sentence)
     out: dict[str, tuple[str, ...]] = {}
     for m in _QUOTED.finditer(text):
         frame = text[: m.start()] + text[m.end() :]
         words = [t for t in _TOKEN.findall(frame.lower()) if t not in (":", '"')]
-        names = min(2, len(_CAPITALISED.findall(frame)) - (1 if frame[:1].isupper() else 0))
-        keys = ["#quoted_clause", f"#frame_names{max(0, names)}"]
-        out[m.group(1).strip()] = (*keys, *(["#frame_attributed"] if ATTRIBUTION.intersection(words) else []))
+        out[m.group(1).strip()] = ("#quoted_clause", *(f"#frame_{k[1:]}" for k in _style(frame, words)))
     inner = _INNER_END.split(text)
     for part in inner if len(inner) > 1 else ():
         out.setdefault(part.strip(), ("#glued_clause",))
@@ -461,8 +459,8 @@ def without_injections(text: str, start: int = 0, end: int | None = None) -> str
 def clean_title(title: str, body: str) -> str:
     """The title to store and show: an injected title counts as no title, so the body's first line that holds
     no injected sentence (cut to 200 characters) stands in for it, as for an article that came without one;
-    "Untitled" if there is none."""
-    if title.strip() and not is_injection(title):
+    "Untitled" if there is none. A title of several sentences is injected when any of them is, as in a body."""
+    if title.strip() and not is_injection(title) and not injected_spans(title):
         return title
     bad = injected_spans(body)
     start = 0
