@@ -234,6 +234,20 @@ def test_bm25_stems_and_ignores_query_syntax(store: ArticleStore[Any]) -> None:
     assert store.bm25("", 5) == []
 
 
+def test_bm25_finds_hyphenated_dotted_and_possessive_words(store: ArticleStore[Any]) -> None:
+    """A word with inner punctuation is matched as the index split it ("Vell-Aran" is "vell" + "aran"), and a
+    possessive as its noun ("Tarvo's" finds "Tarvo"); squeezed into "vellaran" or "tarvos" they matched nothing."""
+    add(
+        store,
+        article("ridge", "Survey teams mapped the caves of Vell-Aran ridge near the old U.N. depot.", title="Caves"),
+        article("port", "Tarvo harbour reopened after the storm, officials said.", title="Harbour"),
+        article("other", "The orchard festival drew a record crowd.", title="Fair"),
+    )
+    assert [r[0] for r in store.bm25("What is Vell-Aran?", 5)] == ["ridge"]
+    assert [r[0] for r in store.bm25("Where is the U.N. depot?", 5)][:1] == ["ridge"]
+    assert [r[0] for r in store.bm25("When did Tarvo's harbour reopen?", 5)][:1] == ["port"]
+
+
 def test_bm25_title_weighs_less_than_body(store: ArticleStore[Any]) -> None:
     add(
         store,

@@ -23,11 +23,18 @@ BM25_B = 0.75
 TITLE_WEIGHT = 0.5
 
 
+_POSSESSIVE = re.compile(r"'s?$")
+_INNER = re.compile(r"[^\w'\-.]")  # what may stay inside a word: apostrophes, hyphens, dots ("Jean-Luc", "U.S")
+
+
 def query_terms(text: str) -> list[str]:
-    """The question's content words, deduplicated, as bare word characters (nothing a query syntax could parse)."""
+    """The question's content words, deduplicated, possessives dropped ("Korea's" -> "korea"). A word with inner
+    punctuation stays whole ("punggye-ri", "u.s"): each backend's tokenizer splits it as it split the stored text (a
+    phrase in FTS5, lexemes in PostgreSQL); squeezed to "punggyeri" it matched nothing. Only word characters,
+    apostrophes, hyphens and dots remain, none of which a quoted FTS5 string or a bound parameter interprets."""
     terms: list[str] = []
     for w in words(text):
-        w = re.sub(r"[^\w]", "", w)
+        w = _INNER.sub("", _POSSESSIVE.sub("", w)).strip("'-.")
         if w and w not in STOPWORDS and w not in terms:
             terms.append(w)
     return terms[:MAX_TERMS]
