@@ -271,3 +271,77 @@ def test_an_unrelated_article_adds_no_passage() -> None:
     draft = _ask("What will the Fenwick library reading room offer when it reopens?", library, unrelated)
     assert draft.answerable
     assert all(aid == "a1" for s in draft.sentences for aid, _, _ in s.spans), [s.text for s in draft.sentences]
+
+
+# --- (h) "Who is X?" / "What is X?": what the article calls X, not another name and not an abstention ---------------
+DESCRIBED = [
+    (  # an appositive after the name
+        "Who is Ada Lune?",
+        "The Marrow Creek dam will be raised by four metres, said Ada Lune, the chief engineer of the project.\n\n"
+        "Work starts in spring, according to Tom Bexley, the county's planning officer.",
+        "the chief engineer of the project",
+    ),
+    (  # the copula
+        "Who is Orla Denning?",
+        "Orla Denning is a retired ferry captain who sailed the Pellam crossing for 30 years.\n\n"
+        "She met the transport minister, Piet Hallam, on Friday.",
+        "a retired ferry captain who sailed the Pellam crossing for 30 years",
+    ),
+    (  # a noun phrase set before the name, with another person named in the same sentence
+        "Who is Bram Okafor?",
+        "The talks were led by Mayor Ines Rowe and the harbour's new director, Bram Okafor, on Monday.",
+        "the harbour's new director",
+    ),
+    (  # a job written in front of the name
+        "Who is Lena Varga?",
+        "Kestrel University economist Lena Varga said the levy would raise less than the council hopes.",
+        "Kestrel University economist",
+    ),
+    (  # a place or body, not a person
+        "What is Cair Dun?",
+        "Inspectors were allowed into Cair Dun, a former mine where the company stored its waste, last month.",
+        "a former mine where the company stored its waste",
+    ),
+    (  # asked as a job, with a possessive
+        "What is Tom Bexley's role?",
+        "The plan was drawn up by Tom Bexley, the county's planning officer, and approved on Tuesday.",
+        "the county's planning officer",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "description"), DESCRIBED)
+def test_an_identity_question_is_answered_by_the_description(question: str, body: str, description: str) -> None:
+    draft = _ask(question, body)
+    assert draft.answerable and draft.short_answer == description, (draft.short_answer, _text(draft))
+    assert description in draft.sentences[0].text or description in _text(draft)
+
+
+def test_an_identity_question_without_a_description_abstains() -> None:
+    """Named only as a speaker: the article does not say who she is, and no other name is offered instead."""
+    draft = _ask("Who is Ada Lune?", "Ada Lune said the dam would be raised, and Tom Bexley agreed with her.")
+    assert not draft.answerable and draft.reason == Reason.NO_CANDIDATE_OF_TYPE
+    assert draft.short_answer is None
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("Who is Ada Lune?", "Ada Lune"),
+        ("who was Jorn K. Amsel?", "Jorn K. Amsel"),
+        ("What is the Orrin Trust?", "Orrin Trust"),
+        ("What is Tom Bexley's job?", "Tom Bexley"),
+        ("What does Lena Varga do?", "Lena Varga"),
+        ("Who is the mayor of Brackenford?", None),  # a role: answered by a name
+        ("Who is Ada Lune's lawyer?", None),  # another person
+        ("What is Kestrel policy on tolls?", None),  # not a name alone
+        ("What is inflation?", None),  # a common noun
+    ],
+)
+def test_identity_questions_are_told_by_a_name_alone(question: str, subject: str | None) -> None:
+    from qa.generators.questions import analyse
+
+    q = analyse(question)
+    assert q.subject == subject
+    assert (q.atype == "description") == (subject is not None)
+

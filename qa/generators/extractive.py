@@ -17,6 +17,7 @@ from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.generators.base import Draft, DraftSentence, Source, Trace
 from qa.generators.causal import find_reasons, restate
+from qa.generators.describe import describe
 from qa.generators.evidence import (
     Pool,
     Sentence,
@@ -32,7 +33,7 @@ from qa.reasons import Reason
 
 MIN_COVERAGE = 0.2  # share of the question's (weighted) words the best evidence must contain
 CANDIDATE_SENTENCES = 12  # short answers are looked for in this many of the best sentences
-HARD_TYPES = ("person", "count", "quantity", "date", "place")
+HARD_TYPES = ("person", "count", "quantity", "date", "place", "description")
 MAX_NO_REASON = 7  # sentences quoted when the articles give no reason
 _MIN_RELEVANCE: float = Settings.model_fields["answer_min_relevance"].default
 
@@ -101,7 +102,10 @@ class ExtractiveGenerator:
         if coverage < self.min_coverage:
             return self._abstain(pool, Reason.BELOW_RELEVANCE)
         picked = select(pool, limit=self.max_sentences)
-        short = short_answer(pool, pool.sentences[:CANDIDATE_SENTENCES], self.min_coverage, seen=trace.candidates)
+        if q.atype == "description":
+            short = describe(pool, seen=trace.candidates)
+        else:
+            short = short_answer(pool, pool.sentences[:CANDIDATE_SENTENCES], self.min_coverage, seen=trace.candidates)
         trace.chosen = short
         if short is None and (q.atype in HARD_TYPES or q.named):
             relation = q.role_of or q.named

@@ -13,7 +13,7 @@ from typing import Literal
 
 from qa.text import STOPWORDS, normalize, stem, words
 
-AnswerType = Literal["person", "count", "quantity", "date", "place", "entity", "reason", "none"]
+AnswerType = Literal["person", "count", "quantity", "date", "place", "entity", "reason", "description", "none"]
 
 
 def wordset(text: str) -> frozenset[str]:
@@ -99,6 +99,7 @@ class Question:
     wh: str = ""  # the question word the type comes from ("" when there is none)
     asks_age: bool = False  # "how old", "what age": only an age answers, not any number
     asks_change: bool = False  # "by how much did it rise": a percentage answers a question about a price
+    subject: str | None = None  # "Who is Ada Lune?": the named thing a description is asked of, as written
 
     @property
     def is_why(self) -> bool:
@@ -169,8 +170,33 @@ def _wh_index(ws_text: str) -> re.Match[str] | None:
     return None
 
 
+# An identity question: "Who is Ada Lune?", "What was the Orrin Trust?", "What is Ada Lune's job?", "What does Ada
+# Lune do?". What answers it is a description of the name (an appositive, a title, "X is a ..."), not another name.
+_OCCUPATION = r"(?:role|job|title|position|post|occupation|profession|background)"
+# Capitalised words (case-sensitive on purpose: the question must write a name), with the linking words of names.
+_NAME_WORDS = r"(?:(?i:the)\s+)?[A-Z][\w'’.\-]*(?:\s+(?:of\s+|de\s+|van\s+|von\s+)?[A-Z][\w'’.\-]*){0,5}"
+_IDENTITY = (
+    re.compile(rf"^(?i:who|what)\s+(?i:is|was|are|were)\s+({_NAME_WORDS})\s*\??$"),
+    re.compile(rf"^(?i:what)\s+(?i:is|was)\s+({_NAME_WORDS})['’]s?\s+(?i:{_OCCUPATION})\s*\??$"),
+    re.compile(rf"^(?i:what)\s+(?i:does|did)\s+({_NAME_WORDS})\s+(?i:do(?:\s+for\s+a\s+living)?)\s*\??$"),
+)
+
+
+def _identity_subject(clause: str) -> str | None:
+    """The name whose description is asked for, or ``None``. The name must be written as one (capitalised: "Who is
+    the mayor?" asks for a person, not a description; "Who is Ada Lune's lawyer?" asks for another person)."""
+    for pattern in _IDENTITY:
+        m = pattern.match(clause.strip())
+        if m is not None:
+            return re.sub(r"^(?i:the)\s+", "", m.group(1)).strip()
+    return None
+
+
 def analyse(question: str) -> Question:
     clause = _clause(question)
+    # The whole question first: a name with initials ("Jung H. Pak") would be cut by the sentence split of _clause.
+    # The clause only when it ends the question: "What is U.S. policy?" splits into "What is U.S." and "policy?".
+    subject = _identity_subject(question) or (_identity_subject(clause) if question.rstrip().endswith(clause) else None)
     low = normalize(clause)
     atype: AnswerType = "none"
     head = None
@@ -237,6 +263,8 @@ def analyse(question: str) -> Question:
         if (w.group()[0].isupper() and not first) or w.group()[0].isdigit():
             proper.update(terms(w.group()))
     plural = bool(head and (head.endswith("s") and not head.endswith("ss")) and atype in ("entity", "place"))
+    if subject is not None:
+        atype, head, role_of, name_of = "description", None, False, False
     return Question(
         text=question,
         atype=atype,
@@ -253,4 +281,5 @@ def analyse(question: str) -> Question:
         wh=wh,
         asks_age=(nxt == "old" and wh == "how") or head in ("age", "ages"),
         asks_change=bool(_CHANGE.search(low)),
+        subject=subject,
     )
