@@ -345,3 +345,25 @@ def test_identity_questions_are_told_by_a_name_alone(question: str, subject: str
     assert q.subject == subject
     assert (q.atype == "description") == (subject is not None)
 
+
+ABSTENTIONS_SAID = [
+    ("How old is Ada Lune?", "Ada Lune, the chief engineer, said the dam would be raised.", "how old Ada Lune is"),
+    (
+        "How much did the Marrow Creek dam cost?",
+        "The Marrow Creek dam was finished in 1962, the county said.",
+        "how much the Marrow Creek dam cost",
+    ),
+    (
+        "When will the Pellam ferry service resume?",
+        "The Pellam ferry service was suspended after the storm, the operator said.",
+        "when the Pellam ferry service will resume",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "indirect"), ABSTENTIONS_SAID)
+def test_an_abstention_restates_the_question_grammatically(question: str, body: str, indirect: str) -> None:
+    """ "The articles don't say how old is X" was the question's word order pasted into a statement."""
+    draft = _ask(question, body)
+    assert not draft.answerable
+    assert draft.preface is not None and draft.preface.startswith(f"The articles don't say {indirect}."), draft.preface

@@ -129,29 +129,53 @@ def _weak_cause(s: Sentence, event: set[str]) -> bool:
     return False
 
 
+_AUXILIARIES = "was|were|is|are|has|have|had|will|would|can|could|should|must|may|might"
+_MODALS = wordset("will would can could should must may might")
+# The question phrase: a wh-word with what it asks about ("how many nuclear plants", "which company", "how old").
+_WH_PHRASE = (
+    r"why|who|whom|when|where|how(?:\s+(?:much|old|long|far|big|large|often|soon|tall|high|deep))?"
+    r"|(?:how\s+many|what|which|whose)(?:\s+[\w'’\-]+){0,4}?"
+)
+
+
 def restate(question: str) -> str:
-    """ "Why was the meeting cancelled?" -> "why the meeting was cancelled", "Why is the board laying a pipe?" ->
-    "why the board is laying a pipe", "Why did the club shut its gym?" -> "why the club shut its gym" (for "no
-    reason is given for ..."): the auxiliary goes before the clause's first verb after the subject (spaCy's tagger),
-    or, for "did"/"does", into that verb's tense."""
+    """The question as an indirect one, for "The articles don't say ..." and "no reason is given for ...": "Why was
+    the meeting cancelled?" -> "why the meeting was cancelled", "How old is the bridge?" -> "how old the bridge is",
+    "What did the board decide?" -> "what the board decided". The auxiliary goes before the clause's first verb after
+    the subject (spaCy's tagger), or, for "did"/"does", into that verb's tense. A question without inversion ("Who
+    announced it?") is only lower-cased; one that does not open with a question phrase gives "why" (what the "why"
+    preface needs)."""
     q = question.strip().rstrip("?").strip()
-    m = re.match(r"(?i)why\s+(was|were|is|are|has|have|had|will|would|can|could|should|must|may|might)\s+(.+)$", q)
+    m = re.match(rf"(?i)({_WH_PHRASE})\s+({_AUXILIARIES})\s+(.+)$", q)
     if m:
-        aux, rest = m.group(1), m.group(2)
-        verb = _first_verb_after_subject(q, m.start(2))
+        wh, aux, at = m.group(1), m.group(2), m.start(3)
+        verb = _first_verb_after_subject(q, at)
         if verb is not None:
-            return f"why {q[m.start(2) : verb.idx].rstrip()} {aux} {q[verb.idx :]}"
-        if (end := _subject_phrase_end(q, m.start(2))) is not None:
-            return f"why {q[m.start(2) : end]} {aux} {q[end:].lstrip()}"  # "why the price of bread is so high"
-        return f"why {rest} {aux}"
-    m = re.match(r"(?i)why\s+(did|does|do)\s+(.+)$", q)
+            return " ".join(p for p in (_lower_first(wh), q[at : verb.idx].strip(), aux, q[verb.idx :]) if p)
+        if (end := _subject_phrase_end(q, at)) is not None:
+            # "why the price of bread is so high", "who Ada Lune is"
+            return f"{_lower_first(wh)} {q[at:end]} {aux} {q[end:].lstrip()}".rstrip()
+        rest = m.group(3)
+        if aux.lower() in _MODALS and " " in rest:
+            # A modal needs a verb after it, which a short question often ends with even when the tagger misses it
+            # ("when the ferry service resume[NN]"): "when the ferry service will resume".
+            head, last = rest.rsplit(" ", 1)
+            return f"{_lower_first(wh)} {head} {aux} {last}"
+        return f"{_lower_first(wh)} {rest} {aux}"
+    m = re.match(rf"(?i)({_WH_PHRASE})\s+(did|does|do)\s+(.+)$", q)
     if m:
         verb = _supported_verb(q)
-        if verb is None or verb.idx < m.start(2):
-            return f"why {m.group(2)}"
-        form = {"did": past, "does": third_person}.get(m.group(1).lower(), str)(verb.text)
-        return f"why {q[m.start(2) : verb.idx]}{form}{q[verb.idx + len(verb.text) :]}"
-    return "why" if not q.lower().startswith("why") else q[0].lower() + q[1:]
+        if verb is None or verb.idx < m.start(3):
+            return f"{_lower_first(m.group(1))} {m.group(3)}"
+        form = {"did": past, "does": third_person}.get(m.group(2).lower(), str)(verb.text)
+        return f"{_lower_first(m.group(1))} {q[m.start(3) : verb.idx]}{form}{q[verb.idx + len(verb.text) :]}"
+    if re.match(rf"(?i)(?:{_WH_PHRASE})\b", q):
+        return _lower_first(q)
+    return "why"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _subject_end(question: str, start: int) -> int | None:
@@ -201,10 +225,17 @@ def _irregular_forms() -> dict[str, list[str]]:
     return out
 
 
+# English verbs whose simple past is the base form and which the lemmatizer's exception table does not list (a closed
+# class: "it cost", "they spread"). "bid" and "fit" also have regular pasts, "read" a written-alike one.
+_PAST_IS_BASE = wordset("bet bid broadcast burst cast cost forecast fit hurt quit read spread thrust wet")
+
+
 def past(verb: str) -> str:
     """The simple past of a base-form verb: an irregular form that is not a participle ("went", not "gone"; "began",
     not "begun"), the base itself where the only irregular form is "-tting" ("cut", "put"), else regular "-ed"."""
     low = verb.lower()
+    if low in _PAST_IS_BASE:
+        return verb
     irregular = _irregular_forms().get(low, [])
     finite = sorted(f for f in irregular if not f.endswith(("ing", "s", "en", "ne", "wn", "ain")))
     if finite:

@@ -49,7 +49,7 @@ def _draft(pool: Pool, sentences: list[Sentence], **kw: object) -> Draft:
 
 
 def _say(question: Question) -> str:
-    """ "The articles don't say who is the mayor of X." from the interrogative clause."""
+    """ "The articles don't say how old the bridge is." from the interrogative clause, made indirect."""
     clause = question.text.strip()
     parts = re.split(r"(?<=[.?!])\s+", clause)
     clause = next(
@@ -58,8 +58,7 @@ def _say(question: Question) -> str:
     m = re.search(r"(?i)\b(who|what|which|when|where|why|how)\b", clause)
     if m is None:
         return "The articles don't answer this question."
-    body = clause[m.start() :].rstrip("?.! ")
-    return f"The articles don't say {body[0].lower()}{body[1:]}."
+    return f"The articles don't say {restate(clause[m.start() :])}."
 
 
 class ExtractiveGenerator:
