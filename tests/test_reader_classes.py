@@ -367,3 +367,30 @@ def test_an_abstention_restates_the_question_grammatically(question: str, body: 
     draft = _ask(question, body)
     assert not draft.answerable
     assert draft.preface is not None and draft.preface.startswith(f"The articles don't say {indirect}."), draft.preface
+
+
+# --- (i) "Who is the <role> of <place>?": a person named in that role, not a role phrase or a name cut as partial ----
+ROLE_HOLDERS = [
+    (
+        "Who is the president of Tarvia?",
+        [
+            "The envoy also met jointly with Vellmark’s Prime Minister and Tarvia’s President on the harbour talks.",
+            "Talks between the ports and the government of President Ana Brisk of Tarvia have gone smoothly.",
+        ],
+        "Ana Brisk",
+    ),
+    (
+        "Who is the chief executive of Harlan Motors?",
+        [
+            "Shares rose after Harlan Motors’ Chief Executive spoke to investors on Monday.",
+            "The plant was opened by Chief Executive Rosa Imbert of Harlan Motors in 2019.",
+        ],
+        "Rosa Imbert",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "bodies", "name"), ROLE_HOLDERS)
+def test_a_role_is_answered_by_the_person_named_in_it(question: str, bodies: list[str], name: str) -> None:
+    draft = _ask(question, *bodies)
+    assert draft.short_answer == name, (draft.short_answer, _text(draft))

@@ -170,7 +170,12 @@ def candidates(
         keys = {term(w) for w in re.findall(r"\w[\w'’\-]*", span)}
         if keys and keys <= question_terms | STOPWORDS:
             return  # only repeats the question
+        # Words of the question cut off the run: a name cut out of one the question uses ("Calder Estuary" ->
+        # "Estuary") is partial; the question's own qualifier after "of" is not ("President Ana Vell of Tarvia").
+        qualifier = re.match(r"\s+of\s+(.*)", whole[whole.find(span) + len(span) :] if span in whole else "")
         cut = {term(w) for w in re.findall(r"\w[\w'’\-]*", whole)} - keys
+        if qualifier:
+            cut -= {term(w) for w in re.findall(r"\w[\w'’\-]*", qualifier.group(1))}
         found.append(Candidate(span, a, b, kind, s, partial=bool(cut & question.proper_terms)))
 
     for m in _TITLE.finditer(text):
@@ -328,7 +333,10 @@ def _type_fit(c: Candidate, question: Question) -> float:
     body = c.sentence.article.body
     before = body[max(0, c.start - 40) : c.start]
     if t == "person":
-        if place or org or kind == "title":
+        # "Tarvia's Prime Minister", "the firm's Chief Executive": a possessor and a role describe a person, they
+        # don't name one.
+        role_phrase = bool(re.search(r"['’]s\s", c.text)) and words[-1].lower() in PERSON_NOUNS
+        if place or org or kind == "title" or role_phrase:
             return 0.1
         titled = bool(_TITLES.search(before))
         return 1.0 if len(words) >= 2 or titled else 0.6
