@@ -104,3 +104,8 @@ def is_a(word: str, category: str) -> bool:
     "lions" are "animals", "mustard" is a "condiment", "soccer" a "sport"; a synonym is not a kind."""
     kinds = _category(category)  # the same head noun is checked against every word of the evidence
     return bool(kinds and _above(word) & kinds)
+
+
+def is_category(word: str) -> bool:
+    """Whether ``word`` is a noun specific enough to type an answer by (``is_a`` is never true of a vaguer one)."""
+    return bool(_category(word))

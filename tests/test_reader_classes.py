@@ -394,3 +394,24 @@ ROLE_HOLDERS = [
 def test_a_role_is_answered_by_the_person_named_in_it(question: str, bodies: list[str], name: str) -> None:
     draft = _ask(question, *bodies)
     assert draft.short_answer == name, (draft.short_answer, _text(draft))
+
+
+# --- (j) "Which city / country ...": a place of the asked kind, not another place in the same sentence --------------
+PLACES_OF_KIND = [
+    (
+        "In which city does the mayor hope to meet the trade delegation?",
+        "The mayor hopes to meet the trade delegation in Lyon, following her own visit to Portugal in May.",
+        "Lyon",
+    ),
+    (
+        "Which country will the orchestra tour next spring?",
+        "The orchestra, which played Vienna last week, will tour Argentina next spring.",
+        "Argentina",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "place"), PLACES_OF_KIND)
+def test_a_place_of_the_asked_kind_answers(question: str, body: str, place: str) -> None:
+    draft = _ask(question, body)
+    assert draft.short_answer == place, (draft.short_answer, _text(draft))

@@ -348,7 +348,7 @@ def _type_fit(c: Candidate, question: Question) -> float:
             return 1.0  # named as what is asked for: "which national park" -> "Glacier Rock [National Park]"
         if place:
             # ... while a state or city from the gazetteer is not a park, a river or an airport
-            return 0.7 if specific else 1.0
+            return 0.7 if specific else _geo_kind_fit(c.text, question.head_word)
         prep = bool(re.search(r"\b(?:in|at|from|near|to|of)\s+$", before))
         return 0.7 if prep and not org else 0.3
     # entity: a named thing; a quoted title when a show/film/book is asked for
@@ -359,6 +359,29 @@ def _type_fit(c: Candidate, question: Question) -> float:
     if question.head_word in PERSON_NOUNS:
         return 0.8
     return 0.8 if not place or question.head is None else 0.6
+
+
+# A place WordNet knows as the asked kind ("which city" -> a city), one it knows only as another kind of place (a
+# country for "which city"), and one it does not know (most multi-word names): the type fit of each.
+GEO_KIND_FIT = {"confirmed": 1.0, "other_kind": 0.4, "unknown": 0.8}
+# Heads that name one kind of settlement or polity (a country is no city); "place", "area" or "region" take any.
+_PLACE_KINDS = wordset(
+    "city cities town towns village villages country countries nation nations state states province county "
+    "continent island islands capital"
+)
+
+
+def _geo_kind_fit(text: str, head: str | None) -> float:
+    """For "which city / country / state ...": does WordNet's noun hierarchy (instances included: "Lyon" is a
+    city) make the place the asked kind? A bare "where" or a head that takes any place ("place", "region") fits fully."""
+    if head not in _PLACE_KINDS or not wordnet.is_category(head):
+        return 1.0
+    word = text.lower()
+    if wordnet.is_a(word, head):
+        return GEO_KIND_FIT["confirmed"]
+    if any(wordnet.is_a(word, other) for other in _PLACE_KINDS if other != head and wordnet.is_category(other)):
+        return GEO_KIND_FIT["other_kind"]
+    return GEO_KIND_FIT["unknown"]
 
 
 def _proximity(c: Candidate, weights: dict[str, float], head: str | None) -> tuple[float, float]:
