@@ -415,3 +415,17 @@ PLACES_OF_KIND = [
 def test_a_place_of_the_asked_kind_answers(question: str, body: str, place: str) -> None:
     draft = _ask(question, body)
     assert draft.short_answer == place, (draft.short_answer, _text(draft))
+
+
+def test_another_articles_passage_is_shown_only_if_it_says_the_answer_too() -> None:
+    """The short answer comes from one article; a passage of another that shares the question's words but does not
+    name the answer is about something else and is left out, while one that names it corroborates."""
+    draft = _ask(
+        "Who is Tarvia's defence minister?",
+        "Envoy Piet Hallam is expected to meet General Ona Velt, Tarvia's defence minister, on Friday.",
+        "Vellmark's defence minister said on Sunday that floods posed the biggest threat in the region, "
+        "a shift in tone at a defence summit.",
+        "General Ona Velt told the summit that Tarvia would buy two patrol boats.",
+    )
+    assert draft.short_answer == "General Ona Velt", _text(draft)
+    assert "Vellmark" not in _text(draft)

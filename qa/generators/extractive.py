@@ -27,8 +27,8 @@ from qa.generators.evidence import (
     with_antecedents,
 )
 from qa.generators.presentation import present
-from qa.generators.questions import Question, analyse
-from qa.generators.spans import short_answer
+from qa.generators.questions import Question, analyse, terms
+from qa.generators.spans import Candidate, short_answer
 from qa.reasons import Reason
 
 MIN_COVERAGE = 0.2  # share of the question's (weighted) words the best evidence must contain
@@ -117,6 +117,8 @@ class ExtractiveGenerator:
             picked = with_antecedents(pool, [short.sentence]) + picked
             picked = picked[: self.max_sentences + 1]
         picked = self._relevant(pool, picked, short.sentence if short else picked[0])
+        if short is not None:
+            picked = _corroborating(picked, short)
         return _draft(
             pool,
             picked,
@@ -198,6 +200,14 @@ class ExtractiveGenerator:
             yield draft.preface
         for s in draft.sentences:
             yield (" " if draft.preface or s is not draft.sentences[0] else "") + s.text
+
+
+def _corroborating(picked: list[Sentence], short: Candidate) -> list[Sentence]:
+    """With a short answer found, a passage of another article is shown only if it names that answer too: it may
+    share the question's words, but if it does not say the answer it is about something else ("Stephen" in a video
+    caption, another country's defence minister)."""
+    lead, said = short.sentence.article.id, set(terms(short.text))
+    return [s for s in picked if s.article.id == lead or said <= s.terms]
 
 
 _PENDING = re.compile(
