@@ -118,7 +118,7 @@ class ExtractiveGenerator:
             picked = picked[: self.max_sentences + 1]
         picked = self._relevant(pool, picked, short.sentence if short else picked[0])
         if short is not None:
-            picked = _corroborating(picked, short)
+            picked = _corroborating(pool, picked, short)
         return _draft(
             pool,
             picked,
@@ -202,12 +202,14 @@ class ExtractiveGenerator:
             yield (" " if draft.preface or s is not draft.sentences[0] else "") + s.text
 
 
-def _corroborating(picked: list[Sentence], short: Candidate) -> list[Sentence]:
-    """With a short answer found, a passage of another article is shown only if it names that answer too: it may
-    share the question's words, but if it does not say the answer it is about something else ("Stephen" in a video
-    caption, another country's defence minister)."""
+def _corroborating(pool: Pool, picked: list[Sentence], short: Candidate) -> list[Sentence]:
+    """With a short answer found, a passage of another article is shown only if it names that answer too, or
+    everything the question names (the same story told again, perhaps with a later figure): a passage that only
+    shares some of the question's words is about something else ("Stephen" in a video caption, another country's
+    minister)."""
     lead, said = short.sentence.article.id, set(terms(short.text))
-    return [s for s in picked if s.article.id == lead or said <= s.terms]
+    names = set(pool.question.focus_terms) & pool.question.proper_terms
+    return [s for s in picked if s.article.id == lead or said <= s.terms or (names and names <= pool.context(s))]
 
 
 _PENDING = re.compile(
