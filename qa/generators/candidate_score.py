@@ -31,10 +31,12 @@ FEATURES: dict[str, str] = {
     "role_names_missing": "... when the name is what the asked role belongs to ('the mayor of X'; at most 2)",
     "question_figures_missing": "figures or years of the question missing around the passage (at most 2)",
     "agreement": "log(1 + the question's words around the other passages naming the same candidate)",
+    "fills_relation": "it stands in the role the question asks about of the question's verb (dependency parse)",
+    "other_role": "its passage has the question's verb, but the candidate fills another role or none",
 }
 
 # relevance: weight of each feature in the sum the type fit multiplies
-RELEVANCE = {"sentence": 1.0, "near": 0.5, "head_noun_near": 0.2, "align": 0.5}
+RELEVANCE = {"sentence": 1.0, "near": 0.5, "head_noun_near": 0.2, "align": 0.5, "fills_relation": 0.5}
 RANK_COST = 0.02
 # factor per count of each penalty feature
 PENALTIES = {
@@ -45,6 +47,7 @@ PENALTIES = {
     "question_names_missing": 0.4,
     "role_names_missing": 0.3,
     "question_figures_missing": 0.7,
+    "other_role": 0.4,
 }
 AGREEMENT = 0.25  # how much each further passage naming the same candidate adds (diminishing)
 THRESHOLD = 0.25

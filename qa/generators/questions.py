@@ -194,7 +194,7 @@ def _identity_subject(clause: str) -> str | None:
 
 def analyse(question: str) -> Question:
     clause = _clause(question)
-    # The whole question first: a name with initials ("Jung H. Pak") would be cut by the sentence split of _clause.
+    # The whole question first: a name with initials ("Ada K. Lune") would be cut by the sentence split of _clause.
     # The clause only when it ends the question: "What is U.S. policy?" splits into "What is U.S." and "policy?".
     subject = _identity_subject(question) or (_identity_subject(clause) if question.rstrip().endswith(clause) else None)
     low = normalize(clause)

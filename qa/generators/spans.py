@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from qa import wordnet
-from qa.generators import candidate_score
+from qa.generators import candidate_score, relation
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.gazetteer import PLACES
 from qa.generators.questions import CHANGE_WORDS, PERSON_NOUNS, Question, term, wordset
@@ -325,6 +325,8 @@ def _type_fit(c: Candidate, question: Question) -> float:
         return 0.0 if money or pct else 0.4 if kind == "number" else 0.0
     if kind == "kind":
         return 1.0  # only found for an entity question, as a kind of its head noun
+    if kind == "description":
+        return DESCRIPTION_FIT  # only found as what fills the question's relation
     if kind not in ("name", "title"):
         return 0.0
     lower = {w.lower().strip(".,") for w in words}
@@ -336,6 +338,8 @@ def _type_fit(c: Candidate, question: Question) -> float:
         # "Tarvia's Prime Minister", "the firm's Chief Executive": a possessor and a role describe a person, they
         # don't name one.
         role_phrase = bool(re.search(r"['’]s\s", c.text)) and words[-1].lower() in PERSON_NOUNS
+        if (org or place) and c.features.get("fills_relation") and question.wh == "who":
+            return AGENT_BODY_FIT  # "Who announced ...?" "the ministry announced ...": a body acts too
         if place or org or kind == "title" or role_phrase:
             return 0.1
         titled = bool(_TITLES.search(before))
@@ -453,11 +457,13 @@ def short_answer(
     # Names and figures of the question itself ("the mayor of Brackenford", "in 2026") should stand in or
     # around the passage an answer comes from; otherwise it is probably about something else.
     pinned = set(question.focus_terms) & question.proper_terms
+    given = _given_names(question.text)
     # What the asked-for figure measures ("raise fares"): a figure answers only from a sentence naming its unit ("how
     # many titles") or about as much of it as the passage that names most of it.
     attribute = question.attribute_terms
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
     found = {s.key: candidates(s, question, qterms, pool.names) for s in sentences}
+    _mark_relation(question, sentences, found)
     superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
@@ -495,7 +501,7 @@ def short_answer(
                 # it raise fares", which another passage speaks of ("would not raise fares this year").
                 c.dropped = "figure_of_something_else"
                 continue
-            missing = pinned - context
+            missing = _unsaid_names(pinned - context, given, context)
             # A country or state the question is set in ("which Scottish island") is often left unsaid by
             # the report itself: it counts as little as a missing figure.
             names = sum(1 for t in missing if not t[:1].isdigit() and t not in _PLACE_TERMS)
@@ -531,6 +537,63 @@ def short_answer(
         if best_score < candidate_score.THRESHOLD:
             best.dropped = "below_threshold"
     return best if best is not None and best_score >= candidate_score.THRESHOLD else None
+
+
+_NAME_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)+")
+
+
+def _given_names(question: str) -> dict[str, str]:
+    """Each word of a multi-word name in the question but the last, mapped to that last word: "Ada" -> "lune" for
+    "Ada Lune" (news names a person in full once, then by surname only)."""
+    out: dict[str, str] = {}
+    for m in _NAME_RUN.finditer(question):
+        parts = [term(w) for w in m.group().split()]
+        for p in parts[:-1]:
+            out.setdefault(p, parts[-1])
+    return out
+
+
+def _unsaid_names(missing: set[str], given: dict[str, str], context: frozenset[str]) -> set[str]:
+    """The question's names a passage's setting leaves unsaid, not counting a given name whose surname is said."""
+    return {t for t in missing if not (t in given and given[t] in context)}
+
+
+RELATION_SENTENCES = 6  # the best passages parsed for the question's relation (each parse costs ~3 ms)
+AGENT_BODY_FIT = 0.8  # type fit of an organisation or a country standing in the role a "who" question asks about
+DESCRIPTION_FIT = 0.6  # type fit of a role filled by a description ("the chief engineer") rather than a name
+_MAX_DESCRIPTION_TOKENS = 8
+
+
+def _mark_relation(
+    question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]
+) -> None:
+    """For a question about who or what fills a verb's role (:mod:`qa.generators.relation`), mark each candidate of
+    the best passages: ``fills_relation`` when it stands in that role of the verb, ``other_role`` when the passage
+    has the verb but the candidate is elsewhere ("described it ... by Mr. Hallam"). A role filled by a short common
+    noun phrase that names no one ("The chief engineer described it") becomes a candidate itself."""
+    if question.atype not in ("person", "entity"):
+        return
+    rel = relation.question_relation(question.text)
+    if rel is None:
+        return
+    from qa.nlp import parse
+
+    for s in sentences[:RELATION_SENTENCES]:
+        args = relation.arguments(parse(s.text), rel)
+        if args is None:
+            continue  # the passage does not have the verb: it says nothing either way
+        base = s.start
+        for c in found[s.key]:
+            # the filler is the candidate holding the argument's head word ("Harbour Board" of "the Harbour
+            # Board"); a name modifying a common noun ("Tarvian" in "the chief Tarvian envoy") is not
+            head = any(c.start <= base + a.head_start and base + a.head_end <= c.end for a in args)
+            c.features["fills_relation" if head else "other_role"] = 1.0
+        for a in args:
+            text = s.text[a.start : a.end]
+            if a.common and len(text.split()) <= _MAX_DESCRIPTION_TOKENS:
+                c = Candidate(text, base + a.start, base + a.end, "description", s)
+                c.features["fills_relation"] = 1.0
+                found[s.key].append(c)
 
 
 def _superseded(sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> set[str]:

@@ -28,9 +28,9 @@ _INNER = re.compile(r"[^\w'\-.]")  # what may stay inside a word: apostrophes, h
 
 
 def query_terms(text: str) -> list[str]:
-    """The question's content words, deduplicated, possessives dropped ("Korea's" -> "korea"). A word with inner
-    punctuation stays whole ("punggye-ri", "u.s"): each backend's tokenizer splits it as it split the stored text (a
-    phrase in FTS5, lexemes in PostgreSQL); squeezed to "punggyeri" it matched nothing. Only word characters,
+    """The question's content words, deduplicated, possessives dropped ("Tarvia's" -> "tarvia"). A word with inner
+    punctuation stays whole ("vell-aran", "u.s"): each backend's tokenizer splits it as it split the stored text (a
+    phrase in FTS5, lexemes in PostgreSQL); squeezed to "vellaran" it matched nothing. Only word characters,
     apostrophes, hyphens and dots remain, none of which a quoted FTS5 string or a bound parameter interprets."""
     terms: list[str] = []
     for w in words(text):
