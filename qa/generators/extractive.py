@@ -203,13 +203,22 @@ class ExtractiveGenerator:
 
 
 def _corroborating(pool: Pool, picked: list[Sentence], short: Candidate) -> list[Sentence]:
-    """With a short answer found, a passage of another article is shown only if it names that answer too, or
-    everything the question names (the same story told again, perhaps with a later figure): a passage that only
-    shares some of the question's words is about something else ("Stephen" in a video caption, another country's
-    minister)."""
+    """With a short answer found, a passage of another article is shown only if that article is at least as relevant
+    to the question as the answer's, or the passage names the answer too, or everything the question names (the
+    same story told again, perhaps with a later figure): a passage of a less relevant article that only shares some
+    of the question's words is about something else (a first name shared with a video caption, another country's
+    minister), while one of a more relevant article may hold the answer the short one missed."""
     lead, said = short.sentence.article.id, set(terms(short.text))
     names = set(pool.question.focus_terms) & pool.question.proper_terms
-    return [s for s in picked if s.article.id == lead or said <= s.terms or (names and names <= pool.context(s))]
+    floor = pool.article_relevance(short.sentence)
+    return [
+        s
+        for s in picked
+        if s.article.id == lead
+        or pool.article_relevance(s) >= floor
+        or said <= s.terms
+        or (names and names <= pool.context(s))
+    ]
 
 
 _PENDING = re.compile(
