@@ -226,8 +226,8 @@ def _assert_same_scores(store: PostgresStore) -> None:
         before = _ts_rank_bm25(store, question)
         after = store.bm25(question, 100)
         assert len(before) > 0 and len(after) == len(before), question
-        assert {h[:2]: h[2] for h in after} == pytest.approx({h[:2]: h[2] for h in before}, abs=1e-6), question
-        assert [h[2] for h in after] == pytest.approx([h[2] for h in before], abs=1e-6), question
+        assert {h[:2]: h[2] for h in after} == pytest.approx({h[:2]: h[2] for h in before}, abs=1e-12), question
+        assert [h[2] for h in after] == pytest.approx([h[2] for h in before], abs=1e-12), question
 
 
 def test_bm25_from_postings_scores_as_ts_rank_cd_did(postgres_url: str) -> None:
@@ -239,9 +239,25 @@ def test_bm25_from_postings_scores_as_ts_rank_cd_did(postgres_url: str) -> None:
         store.close()
 
 
-def _postings(store: PostgresStore) -> list[tuple[Any, ...]]:
+def _select(store: PostgresStore, sql: str) -> list[tuple[Any, ...]]:
     with store.transaction() as tx:
-        return tx.execute("SELECT * FROM chunk_terms ORDER BY article_id, chunk_index, lexeme").fetchall()
+        return tx.execute(sql).fetchall()
+
+
+def _postings(store: PostgresStore) -> list[tuple[Any, ...]]:
+    return _select(
+        store,
+        "SELECT article_id, chunk_index, lexeme, n_text, n_title FROM chunk_terms ORDER BY article_id, chunk_index, lexeme",
+    )
+
+
+def _stale_lengths(store: PostgresStore) -> list[tuple[Any, ...]]:
+    """Postings whose copy of their chunk's length is not the chunk's."""
+    return _select(
+        store,
+        "SELECT p.article_id, p.chunk_index, p.lexeme FROM chunk_terms p JOIN chunks c "
+        "ON c.article_id = p.article_id AND c.chunk_index = p.chunk_index WHERE p.n_tokens != c.n_tokens",
+    )
 
 
 def test_postings_follow_ingest_reingest_and_delete(postgres_url: str) -> None:
@@ -261,6 +277,7 @@ def test_postings_follow_ingest_reingest_and_delete(postgres_url: str) -> None:
         assert not [r for r in kept if r[0] == "orchard-2"]
         chunks = {tuple(k.split(":")) for k in store.chunk_ids()}
         assert {(r[0], str(r[1])) for r in kept} == chunks  # every chunk has postings, no posting outlives its chunk
+        assert not _stale_lengths(store)
     finally:
         store.close()
 
@@ -272,12 +289,14 @@ def test_migration_backfills_postings_of_existing_chunks(postgres_url: str) -> N
     with store.transaction() as tx:
         tx.execute("DROP TABLE chunk_terms")
         tx.execute("CREATE INDEX chunks_tsv ON chunks USING GIN (tsv)")
+        tx.execute("DROP INDEX articles_filter")
         tx.execute("DELETE FROM schema_migrations WHERE version >= 4")
     store.close()
     store = PostgresStore(postgres_url)
     try:
         assert store.schema_version() == latest("postgresql")
         assert _postings(store) == written
+        assert not _stale_lengths(store)
         _assert_same_scores(store)
     finally:
         store.close()

@@ -226,12 +226,13 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
                 article.id,
             ),
         )
-        # The chunks' postings from the vectors just written, in the same transaction (see migration 0004).
+        # The chunks' postings from the vectors just written, with their chunk's length, in the same transaction
+        # (see migrations 0004 and 0006).
         tx.execute(
-            "INSERT INTO chunk_terms (article_id, chunk_index, lexeme, n_text, n_title) "
+            "INSERT INTO chunk_terms (article_id, chunk_index, lexeme, n_text, n_title, n_tokens) "
             "SELECT c.article_id, c.chunk_index, t.lexeme, COUNT(*) FILTER (WHERE w = 'A'), "
-            "COUNT(*) FILTER (WHERE w = 'B') FROM chunks c, unnest(c.tsv) AS t, unnest(t.weights) AS w "
-            "WHERE c.article_id = %s GROUP BY c.article_id, c.chunk_index, t.lexeme",
+            "COUNT(*) FILTER (WHERE w = 'B'), c.n_tokens FROM chunks c, unnest(c.tsv) AS t, unnest(t.weights) AS w "
+            "WHERE c.article_id = %s GROUP BY c.article_id, c.chunk_index, c.n_tokens, t.lexeme",
             (article.id,),
         )
 
@@ -336,8 +337,8 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
     def bm25(self, question: str, n: int, filters: Filters | None = None) -> list[tuple[str, int, float]]:
         """Okapi BM25 computed in SQL from the postings of the question's lexemes (``chunk_terms``, read through its
         lexeme index): IDF from the document frequencies, term frequency from the posting's counts (a title
-        occurrence weighed TITLE_WEIGHT), length from ``n_tokens``; the same formula and constants as FTS5's.
-        Lexemes go in as bound parameters: no query syntax can be injected."""
+        occurrence weighed TITLE_WEIGHT), length from the posting's copy of ``n_tokens``; the same formula and
+        constants as FTS5's. Lexemes go in as bound parameters: no query syntax can be injected."""
         terms = query_terms(question)
         lexemes = self._lexemes(terms) if terms else []
         if not lexemes:
@@ -347,14 +348,16 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
         lexemes = self._selective(lexemes, df, total)
         idf = [math.log(1 + (total - df[x] + 0.5) / (df[x] + 0.5)) for x in lexemes]
         where, args = self._where(filters, ("ready",))
-        # BM25 per lexeme: idf * tf * (k1 + 1) / (tf + k1 * (1 - b) + k1 * b * length / mean length), summed per chunk.
+        # BM25 per lexeme: idf * tf * (k1 + 1) / (tf + k1 * (1 - b) + k1 * b * length / mean length), summed per chunk
+        # from the postings alone; only then are the scored chunks' articles checked (state, filters), once a chunk.
         sql = (
-            "SELECT c.article_id, c.chunk_index, SUM(p.idf * p.tf * %s / (p.tf + %s + %s * c.n_tokens)) AS score "
-            "FROM (SELECT t.idf, ct.article_id, ct.chunk_index, ct.n_text + %s * ct.n_title AS tf "
+            "SELECT s.article_id, s.chunk_index, s.score FROM (SELECT p.article_id, p.chunk_index, "
+            "SUM(p.idf * p.tf * %s / (p.tf + %s + %s * p.n_tokens)) AS score "
+            "FROM (SELECT t.idf, ct.article_id, ct.chunk_index, ct.n_tokens, ct.n_text + %s * ct.n_title AS tf "
             "FROM unnest(%s::text[], %s::float8[]) AS t(lexeme, idf) JOIN chunk_terms ct ON ct.lexeme = t.lexeme) AS p "
-            "JOIN chunks c ON c.article_id = p.article_id AND c.chunk_index = p.chunk_index "
-            f"JOIN articles a ON a.id = c.article_id WHERE {where} "
-            "GROUP BY c.article_id, c.chunk_index ORDER BY score DESC, c.article_id, c.chunk_index LIMIT %s"
+            "GROUP BY p.article_id, p.chunk_index) AS s "
+            f"JOIN articles a ON a.id = s.article_id WHERE {where} "
+            "ORDER BY s.score DESC, s.article_id, s.chunk_index LIMIT %s"
         )
         saturation = [BM25_K1 + 1, BM25_K1 * (1 - BM25_B), BM25_K1 * BM25_B / mean_length]
         rows = self._rows(sql, [*saturation, TITLE_WEIGHT, lexemes, idf, *args, n])
