@@ -33,7 +33,7 @@ from qa.models import Answer, AnswerSentence, Article, Citation, Filters
 from qa.reasons import Reason
 from qa.retrieval import HybridRetriever
 from qa.store import ArticleStore
-from qa.stories import fold_citations
+from qa.stories import citation_folder, fold_citations
 from qa.text import sentence_spans
 
 if TYPE_CHECKING:
@@ -216,11 +216,10 @@ class AnswerEngine:
         text = " ".join(([draft.preface] if draft.preface else []) + [s.text for s in kept])
         check_citations([c for s in turn.sentences for c in s.citations], articles)
         # Near-duplicates (one wire story from several outlets) are cited once, with how many outlets carried it.
-        turn.sentences = [
-            s.model_copy(update={"citations": fold_citations(self.store, s.citations)}) for s in turn.sentences
-        ]
+        fold = citation_folder(self.store, (c.article_id for s in turn.sentences for c in s.citations))
+        turn.sentences = [s.model_copy(update={"citations": fold(s.citations)}) for s in turn.sentences]
         kept = [s for s in turn.sentences if s.supported]
-        citations = fold_citations(self.store, dedupe(c for s in kept for c in s.citations))
+        citations = fold(dedupe(c for s in kept for c in s.citations))
         short = draft.short_answer
         if draft.short_answer_span is not None:
             aid, a, b = draft.short_answer_span

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -101,22 +101,33 @@ def outlets(members: Sequence[StoryMember]) -> int:
     return len({(m.source or "").casefold() or f"\0{m.article_id}" for m in members})
 
 
+def citation_folder(store: object, article_ids: Iterable[str]) -> Callable[[Iterable[Citation]], list[Citation]]:
+    """:func:`fold_citations` for citations of these articles, their stories read once: an answer folds each
+    sentence's citations and then all of them, with one pair of queries (a round trip each on PostgreSQL)."""
+    ids = list(dict.fromkeys(article_ids))
+    if not isinstance(store, FeedStore) or not ids:
+        return list
+    story_of = store.stories_of(ids)
+    members = store.story_members(list(dict.fromkeys(story_of.values())))
+
+    def fold(citations: Iterable[Citation]) -> list[Citation]:
+        kept: list[Citation] = []
+        chosen: dict[str, str] = {}  # story -> the article that represents it
+        for c in citations:
+            story = story_of.get(c.article_id)
+            if story is None:
+                kept.append(c)
+                continue
+            rep = chosen.setdefault(story, c.article_id)
+            if rep == c.article_id:
+                kept.append(c.model_copy(update={"outlets": max(1, outlets(members.get(story, [])))}))
+        return kept
+
+    return fold
+
+
 def fold_citations(store: object, citations: Iterable[Citation]) -> list[Citation]:
     """One citation per story, in first-seen order of the list (the best ranked stays), each with ``outlets`` set.
     Citations of articles with no story (or on a store without stories) are kept as they are."""
     cites = list(citations)
-    if not isinstance(store, FeedStore) or not cites:
-        return cites
-    story_of = store.stories_of(list(dict.fromkeys(c.article_id for c in cites)))
-    members = store.story_members(list(dict.fromkeys(story_of.values())))
-    kept: list[Citation] = []
-    chosen: dict[str, str] = {}  # story -> the article that represents it
-    for c in cites:
-        story = story_of.get(c.article_id)
-        if story is None:
-            kept.append(c)
-            continue
-        rep = chosen.setdefault(story, c.article_id)
-        if rep == c.article_id:
-            kept.append(c.model_copy(update={"outlets": max(1, outlets(members.get(story, [])))}))
-    return kept
+    return citation_folder(store, (c.article_id for c in cites))(cites)
