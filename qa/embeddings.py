@@ -61,6 +61,10 @@ def onnx_session(model: Path, threads: int | None = None) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads or os.cpu_count() or 1
     options.log_severity_level = 3
+    # Idle worker threads sleep instead of spinning: the cores are shared (the LLM server, the database, other
+    # requests), and a spinning thread holds a core the thread with work is waiting for. Paired in one run at
+    # load ~6 on 2 cores: a cold 5-sentence verification 998 -> 393 ms, a warm one 227 -> 70 ms; same outputs.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
 
 
