@@ -7,7 +7,10 @@
   more claim costs: alignment, the lexical checks and the entailment model;
 - **per answer**: the real SmolLM2 answers of tests/fixtures/llm_answers_pompeo.json cut to their first 5
   sentences and verified against the example article, cold (a fresh verifier that must index the article first)
-  and warm.
+  and warm;
+- **indexing the article** alone (``GroundingVerifier.prepare`` on a fresh verifier): the answer engine runs it
+  in the background while the model writes (qa/answer.py), so the LLM path's verification costs the warm figure
+  unless the model writes its answer faster than this.
 
 Timings on a shared 2-core machine are noisy: the script reports the median of ``--repeats`` runs.
 """
@@ -23,6 +26,7 @@ from pathlib import Path
 from eval.fit_grounding import DATASETS, DEFAULT_DATA, EXAMPLE, FIXTURE
 from eval.grounding import load_records
 from eval.grounding_splits import FIT, split
+from qa.embeddings import MiniLMOnnxEmbedder
 from qa.grounding.claims import split_claims
 from qa.grounding.verifier import GroundingVerifier, Weights
 
@@ -63,6 +67,17 @@ def per_answer(cold: bool, weights: Weights | None) -> float:
     return statistics.median(times)
 
 
+def index_article(encoder: MiniLMOnnxEmbedder, weights: Weights | None) -> float:
+    article = EXAMPLE.read_text(encoding="utf-8")
+    times = []
+    for _ in range(5):
+        verifier = GroundingVerifier(encoder, weights=weights)
+        started = time.perf_counter()
+        verifier.prepare([article])
+        times.append(1000 * (time.perf_counter() - started))
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
@@ -77,6 +92,7 @@ def main() -> None:
         "ms_per_claim": statistics.median(per_claim(verifier, args.data_dir, args.limit) for _ in range(args.repeats)),
         "ms_per_5_sentence_answer_cold": statistics.median(per_answer(True, weights) for _ in range(args.repeats)),
         "ms_per_5_sentence_answer_warm": statistics.median(per_answer(False, weights) for _ in range(args.repeats)),
+        "ms_index_article": statistics.median(index_article(verifier.encoder, weights) for _ in range(args.repeats)),
     }
     print(json.dumps({k: round(v, 1) for k, v in figures.items()}, indent=2))
 
