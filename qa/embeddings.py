@@ -28,7 +28,7 @@ MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
 MINILM_MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 MINILM_TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MINILM_MAX_TOKENS = 256
-MAX_BATCH_TOKENS = 512  # padded tokens per ONNX run: batches of short texts stay short (see _length_batches)
+MAX_BATCH_TOKENS = 256  # padded tokens per ONNX run (see _length_batches)
 
 
 class Embedder(Protocol):
