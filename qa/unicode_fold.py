@@ -17,6 +17,7 @@ Plain ASCII text is returned as it is (the common case costs one ``isascii`` cal
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
@@ -72,11 +73,36 @@ def fold(text: str) -> str:
 # A word written with a space, dot, dash, underscore, star or middle dot between its letters ("i g n o r e").
 _SPACED = re.compile(r"(?<![\w])(?:[a-zA-Z][ .\-_*·]){3,}[a-zA-Z](?![\w])")
 _SPACERS = re.compile(r"[ .\-_*·]")
+MAX_SEGMENTED = 60  # letters; a longer run is left joined
+MAX_WORD = 20  # the longest word tried
 
 
 def join_spaced(text: str) -> str:
-    """Letter-spaced words read as words ("i g n o r e" -> "ignore")."""
-    return _SPACED.sub(lambda m: _SPACERS.sub("", m.group()), text)
+    """Letter-spaced words read as words ("i g n o r e" -> "ignore"); two such words in a row, whose letters are
+    spaced like the gap between them, are split again where known English words meet ("r e a d i n g t h i s" ->
+    "reading this")."""
+    return _SPACED.sub(lambda m: segment(_SPACERS.sub("", m.group())), text)
+
+
+def segment(letters: str) -> str:
+    """``letters`` as the fewest known words (:func:`known_words`) that spell it, joined by spaces; as it is when it
+    is a known word itself or no such split exists."""
+    low = letters.lower()
+    words = known_words()
+    if low in words or len(low) > MAX_SEGMENTED:
+        return letters
+    best: list[list[int] | None] = [[]] + [None] * len(low)  # best[i]: cut points of the best split of low[:i]
+    for i in range(1, len(low) + 1):
+        splits = [
+            [*prev, i]
+            for j in range(max(0, i - MAX_WORD), i)
+            if (prev := best[j]) is not None and (i - j > 1 or low[j] in "ai") and low[j:i] in words
+        ]
+        best[i] = min(splits, key=len, default=None)
+    cuts = best[-1]
+    if not cuts:
+        return letters
+    return " ".join(letters[a:b] for a, b in itertools.pairwise([0, *cuts]))
 
 
 # Digits and symbols written for the letters they look like ("1gn0r3", "$ay", "@ll", "7ell"), the likelier letter
