@@ -160,9 +160,11 @@ def _read_token(tok: str, vocabulary: frozenset[str]) -> str:
     core = tok.rstrip("!|+")  # "Wow!": an end mark, not a letter
     if core.isalpha() or not any(c.isalpha() for c in core) or _KEEP.fullmatch(core) or core.lower() in vocabulary:
         return tok
+    upper = all(c.isupper() for c in core if c.isalpha())  # "R3P0RT" reads "REPORT", not "RePoRT"
     readings = [""]
     for c in core:
         readings = [r + x for r in readings for x in LEET.get(c, c)][:MAX_LEET_READINGS]
+    readings = [r.upper() for r in readings] if upper else readings
     for r in readings:
         if len(r) >= 3 and r.isalpha() and r.lower() in vocabulary:
             return r + tok[len(core) :]
