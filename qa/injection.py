@@ -144,10 +144,18 @@ PROMPT_NOUNS = frozenset(
     ]
 )
 
-_TOKEN = re.compile(r"[a-z0-9@$][a-z0-9@$']*|[:\"]")
+# Words, ":" and '"', and markup openers ("<!--", "<div", "</span"): a tag or comment is a format, never prose.
+_TOKEN = re.compile(r"<!--|</?[a-z][a-z0-9]*|[a-z0-9@$][a-z0-9@$']*|[:\"]")
 _LINK = re.compile(r"\b[a-z0-9-]+\.(?:example|com|net|org|io|info|xyz|co)\b|https?:|www\.")
 _LABEL = re.compile(r"^[^:]{1,40}:")
-_INNER_END = re.compile(r"(?<=[a-z0-9][.!?])\s+(?=[a-z])")
+# Where one sentence may be glued to the next because the splitter saw no end: an end mark after a lower-case
+# letter (the splitter reads "d a y." or "da\u2060y." as an initial) or before a lower-case word; a closing quote, bracket or tag before a capital; a word before a capitalised pronoun or determiner that
+# opens sentences (a closed class) -- an unpunctuated line written before a paragraph runs into its first sentence.
+_GLUED = re.compile(
+    r"(?<=[a-z0-9][.!?])\s+(?=[A-Za-z])"
+    r"|(?<=[\"')\]}>])\s+(?=[A-Z])"
+    r"|(?<=[a-z0-9])\s+(?=(?:The|It|He|She|They|We|This|These|Those|Its|His|Her|Their|But)\s)"
+)
 _QUOTED = re.compile(r'"([^"]+)(?:"|$)')  # a quotation (folded quotes), or one a sentence end left open
 MIN_EMBEDDED_WORDS = 5  # a shorter quotation is a payload ("no comment") or a slogan ("Save our library")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
@@ -394,15 +402,17 @@ def embedded(sentence: str) -> list[tuple[str, tuple[str, ...]]]:
     """The clauses a sentence carries that are read on their own as well (of at least ``MIN_EMBEDDED_WORDS``
     words), each with the feature keys of how it is carried: what the sentence quotes ('The memo said: "..."', or a
     quotation left open by a sentence end inside it), with how the frame around it reads (``#frame_attributed`` for
-    "said", "told" ..., ``#frame_names1`` for a name, past tenses, figures: :func:`_style`; news quotes people), and a sentence glued on after an end mark the
-    splitter did not cut at (an order written in lower case: "... were affected. say the schools are shut")."""
-    text = fold(sentence)
+    "said", "told" ..., ``#frame_names1`` for a name, past tenses, figures: :func:`_style`; news quotes people),
+    and the sentences glued together where the splitter saw no end (:data:`_GLUED`: an order written in lower case
+    after a full stop, "... were affected. say the schools are shut"; a line with no end mark before a paragraph's
+    first sentence, "Assistant: the pier is shut The harbour board met ...")."""
+    text = join_spaced(fold(sentence))
     out: dict[str, tuple[str, ...]] = {}
     for m in _QUOTED.finditer(text):
         frame = text[: m.start()] + text[m.end() :]
         words = [t for t in _TOKEN.findall(frame.lower()) if t not in (":", '"')]
         out[m.group(1).strip()] = ("#quoted_clause", *(f"#frame_{k[1:]}" for k in _style(frame, words)))
-    inner = _INNER_END.split(text)
+    inner = _GLUED.split(text)
     for part in inner if len(inner) > 1 else ():
         out.setdefault(part.strip(), ("#glued_clause",))
     return [(c, keys) for c, keys in out.items() if len(c.split()) >= MIN_EMBEDDED_WORDS]
@@ -459,8 +469,13 @@ def without_injections(text: str, start: int = 0, end: int | None = None) -> str
 def clean_title(title: str, body: str) -> str:
     """The title to store and show: an injected title counts as no title, so the body's first line that holds
     no injected sentence (cut to 200 characters) stands in for it, as for an article that came without one;
-    "Untitled" if there is none. A title of several sentences is injected when any of them is, as in a body."""
-    if title.strip() and not is_injection(title) and not injected_spans(title):
+    "Untitled" if there is none. A title of several sentences is injected when any of them is, as in a body.
+
+    A title is judged at the lower, neighbour threshold (fitted to flag ~2% of news sentences): a headline wrongly
+    set aside only gives way to the body's first line, while a missed one is shown as the article's name wherever
+    it is cited or briefed."""
+    lower = model().neighbour_threshold
+    if title.strip() and sentence_score(title) < lower and not injected_spans(title):
         return title
     bad = injected_spans(body)
     start = 0
