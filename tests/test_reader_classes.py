@@ -478,3 +478,12 @@ def test_the_question_relation_is_read_from_the_parse(question: str, predicates:
 
     rel = question_relation(question)
     assert (rel.predicates, rel.role) == (predicates, role) if rel else predicates is None
+
+
+def test_a_question_phrase_quoted_in_an_article_is_no_description() -> None:
+    """An article that asks the same question ("Which company wants the depot?") is no answer to it."""
+    draft = _ask(
+        "Which company agreed to buy the Eastfield depot?",
+        "Which company agreed to buy the Eastfield depot? On Monday, Harlan Motors agreed to buy the Eastfield depot.",
+    )
+    assert draft.short_answer == "Harlan Motors", _text(draft)

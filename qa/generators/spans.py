@@ -562,6 +562,8 @@ RELATION_SENTENCES = 6  # the best passages parsed for the question's relation (
 AGENT_BODY_FIT = 0.8  # type fit of an organisation or a country standing in the role a "who" question asks about
 DESCRIPTION_FIT = 0.6  # type fit of a role filled by a description ("the chief engineer") rather than a name
 _MAX_DESCRIPTION_TOKENS = 8
+# A description names someone definite: "the chief inspector", "its new owner" (not "which company", "many people").
+_DETERMINED = re.compile(r"(?:the|a|an|its|his|her|their|our)\s", re.IGNORECASE)
 
 
 def _mark_relation(
@@ -590,7 +592,7 @@ def _mark_relation(
             c.features["fills_relation" if head else "other_role"] = 1.0
         for a in args:
             text = s.text[a.start : a.end]
-            if a.common and len(text.split()) <= _MAX_DESCRIPTION_TOKENS:
+            if a.common and len(text.split()) <= _MAX_DESCRIPTION_TOKENS and _DETERMINED.match(text):
                 c = Candidate(text, base + a.start, base + a.end, "description", s)
                 c.features["fills_relation"] = 1.0
                 found[s.key].append(c)
