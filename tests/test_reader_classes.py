@@ -487,3 +487,24 @@ def test_a_question_phrase_quoted_in_an_article_is_no_description() -> None:
         "Which company agreed to buy the Eastfield depot? On Monday, Harlan Motors agreed to buy the Eastfield depot.",
     )
     assert draft.short_answer == "Harlan Motors", _text(draft)
+
+
+# --- (l) "which singer / who": a person by the entity recogniser, not a building or an event named beside them ------
+PERSONS = [
+    (
+        "Which pop star will perform at the Grand Meridian Hotel in June?",
+        "On Monday, the venue said Shakira will perform at the Grand Meridian Hotel in June.",
+        "Shakira",
+    ),
+    (
+        "Who will open the Harbour Festival?",
+        "Organisers of the Harbour Festival said Beyonce will open it on Friday at Pier Arena.",
+        "Beyonce",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "person"), PERSONS)
+def test_a_person_question_is_answered_by_a_person(question: str, body: str, person: str) -> None:
+    draft = _ask(question, body)
+    assert draft.short_answer == person, (draft.short_answer, _text(draft))

@@ -33,6 +33,8 @@ FEATURES: dict[str, str] = {
     "agreement": "log(1 + the question's words around the other passages naming the same candidate)",
     "fills_relation": "it stands in the role the question asks about of the question's verb (dependency parse)",
     "other_role": "its passage has the question's verb, but the candidate fills another role or none",
+    "entity": "for a person question, the parser's entity reading (1 person, 2 organisation or place, 3 other); "
+    "read by the type fit, not weighed here",
 }
 
 # relevance: weight of each feature in the sum the type fit multiplies

@@ -338,9 +338,13 @@ def _type_fit(c: Candidate, question: Question) -> float:
         # "Tarvia's Prime Minister", "the firm's Chief Executive": a possessor and a role describe a person, they
         # don't name one.
         role_phrase = bool(re.search(r"['’]s\s", c.text)) and words[-1].lower() in PERSON_NOUNS
-        if (org or place) and c.features.get("fills_relation") and question.wh == "who":
+        entity = c.features.get("entity")  # the parser's named-entity reading, where the passage was parsed
+        body_like = org or place or entity == _ENTITY_BODY
+        if body_like and c.features.get("fills_relation") and question.wh == "who":
             return AGENT_BODY_FIT  # "Who announced ...?" "the ministry announced ...": a body acts too
-        if place or org or kind == "title" or role_phrase:
+        if entity == _ENTITY_PERSON and not role_phrase:
+            return 1.0  # a person by the parser, one-word names too ("Adele", "Pele")
+        if body_like or entity == _ENTITY_OTHER or kind == "title" or role_phrase:
             return 0.1
         titled = bool(_TITLES.search(before))
         return 1.0 if len(words) >= 2 or titled else 0.6
@@ -464,6 +468,7 @@ def short_answer(
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
     found = {s.key: candidates(s, question, qterms, pool.names) for s in sentences}
     _mark_relation(question, sentences, found)
+    _mark_entities(question, sentences, found)
     superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
@@ -596,6 +601,38 @@ def _mark_relation(
                 c = Candidate(text, base + a.start, base + a.end, "description", s)
                 c.features["fills_relation"] = 1.0
                 found[s.key].append(c)
+
+
+# The named-entity reading of a candidate, as the ``entity`` feature: a person, a body (an organisation, a country,
+# a city: they can act), or another named thing (a building, a work, an event, a product, a nationality).
+_ENTITY_PERSON, _ENTITY_BODY, _ENTITY_OTHER = 1.0, 2.0, 3.0
+_ENTITY_KINDS = {
+    "PERSON": _ENTITY_PERSON,
+    **dict.fromkeys(("ORG", "GPE"), _ENTITY_BODY),
+    **dict.fromkeys(("FAC", "LOC", "WORK_OF_ART", "EVENT", "PRODUCT", "NORP", "LAW", "LANGUAGE"), _ENTITY_OTHER),
+}
+
+
+def _mark_entities(
+    question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]
+) -> None:
+    """For a question asking for a person, the parser's entity reading of each name candidate in the best passages
+    (spaCy's recogniser tells "Caesars Palace" from a singer, and knows a one-word name is a person); the shape rules
+    of ``_type_fit`` decide where no entity covers the candidate."""
+    if question.atype != "person":
+        return
+    from qa.nlp import parse
+
+    for s in sentences[:RELATION_SENTENCES]:
+        names = [c for c in found[s.key] if c.kind == "name"]
+        if not names:
+            continue
+        ents = [(s.start + e.start_char, s.start + e.end_char, e.label_) for e in parse(s.text).ents]
+        for c in names:
+            # the entity holding the candidate's last word ("Mr. Ada Lune": PERSON "Ada Lune")
+            label = next((lab for a, b, lab in ents if a < c.end <= b), None)
+            if label in _ENTITY_KINDS:
+                c.features["entity"] = _ENTITY_KINDS[label]
 
 
 def _superseded(sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> set[str]:
