@@ -40,3 +40,17 @@ def test_parses_sentences_entities_and_dependencies() -> None:
     assert {c.dep_ for c in met.children} >= {"nsubj", "dobj"}
     assert any(t.dep_ == "appos" for t in doc)
     assert nlp.parse("Who did Marta Quill meet?") is nlp.parse("Who did Marta Quill meet?")  # cached
+
+
+def test_parse_many_matches_one_at_a_time_and_keeps_order() -> None:
+    """Batched passages are parsed exactly as one call each would parse them, in the order asked, repeats included."""
+    texts = [
+        "Ada Lune met Piet Hallam in Lyon.",
+        "The ferry was cancelled on Friday.",
+        "Ada Lune met Piet Hallam in Lyon.",
+    ]
+    docs = nlp.parse_many(texts)
+    assert [d.text for d in docs] == texts
+    single = nlp.nlp()(texts[1])
+    assert [(t.dep_, t.head.i, t.ent_type_) for t in docs[1]] == [(t.dep_, t.head.i, t.ent_type_) for t in single]
+    assert docs[0] is docs[2]  # parsed once

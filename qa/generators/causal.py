@@ -213,7 +213,7 @@ def _supported_verb(question: str) -> Token | None:
 
 
 @lru_cache(maxsize=1)
-def _irregular_forms() -> dict[str, list[str]]:
+def irregular_forms() -> dict[str, list[str]]:
     """Verb lemma -> its irregular forms ("go" -> "gone", "went"), from the lemmatizer's exception table."""
     from qa.nlp import nlp
 
@@ -236,7 +236,7 @@ def past(verb: str) -> str:
     low = verb.lower()
     if low in _PAST_IS_BASE:
         return verb
-    irregular = _irregular_forms().get(low, [])
+    irregular = irregular_forms().get(low, [])
     finite = sorted(f for f in irregular if not f.endswith(("ing", "s", "en", "ne", "wn", "ain")))
     if finite:
         return finite[0]
@@ -252,7 +252,7 @@ def past(verb: str) -> str:
 def third_person(verb: str) -> str:
     """ "close" -> "closes", "carry" -> "carries", "push" -> "pushes", "have" -> "has"."""
     low = verb.lower()
-    irregular = [f for f in _irregular_forms().get(low, []) if f.endswith("s") and not f.endswith("ss")]
+    irregular = [f for f in irregular_forms().get(low, []) if f.endswith("s") and not f.endswith("ss")]
     if irregular:
         return irregular[0]
     if re.search(r"(?:s|sh|ch|x|z|o)$", low):

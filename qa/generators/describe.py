@@ -27,7 +27,7 @@ from qa.generators.spans import Candidate
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-MAX_PASSAGES = 10  # passages naming the subject that are parsed (each parse costs ~3 ms)
+MAX_PASSAGES = 10  # passages naming the subject that are parsed (in one batch)
 _HONORIFIC = re.compile(r"^(?:Mr|Ms|Mrs|Dr|Prof)\.?\s+")
 _NOUN_HEAD = ("NOUN",)
 
@@ -141,7 +141,7 @@ KINDS: tuple[tuple[str, Callable[[Doc, list[Token]], Span | None]], ...] = (
 
 def describe(pool: Pool, seen: list[Candidate] | None = None) -> Candidate | None:
     """The best description of the question's subject in the pool's passages, or ``None``."""
-    from qa.nlp import parse
+    from qa.nlp import parse_many
 
     subject = pool.question.subject
     if subject is None:
@@ -149,8 +149,7 @@ def describe(pool: Pool, seen: list[Candidate] | None = None) -> Candidate | Non
     pattern = mention_pattern(subject)
     best: tuple[int, int, Candidate] | None = None
     passages = [s for s in pool.sentences if pattern.search(s.text)][:MAX_PASSAGES]
-    for rank, s in enumerate(passages):
-        doc = parse(s.text)
+    for rank, (s, doc) in enumerate(zip(passages, parse_many([s.text for s in passages]), strict=True)):
         for m in pattern.finditer(s.text):
             name = _tokens_in(doc, m.start(), m.end())
             if not name:

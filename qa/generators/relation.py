@@ -33,7 +33,11 @@ class Relation:
 
     @property
     def stems(self) -> frozenset[str]:
-        return frozenset(_stem(p) for p in self.predicates)
+        """Matching keys of the verbs in every form ("meet", "meets", "met", "meeting"), to find passages to parse."""
+        from qa.generators.causal import irregular_forms
+
+        forms = {p for p in self.predicates} | {f for p in self.predicates for f in irregular_forms().get(p, [])}
+        return frozenset(_stem(f) for f in forms)
 
 
 def _stem(word: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qa import wordnet
 from qa.generators import candidate_score, relation
@@ -17,6 +18,9 @@ from qa.generators.evidence import Pool, Sentence
 from qa.generators.gazetteer import PLACES
 from qa.generators.questions import CHANGE_WORDS, PERSON_NOUNS, Question, term, wordset
 from qa.text import STOPWORDS
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -467,8 +471,9 @@ def short_answer(
     attribute = question.attribute_terms
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
     found = {s.key: candidates(s, question, qterms, pool.names) for s in sentences}
-    _mark_relation(question, sentences, found)
-    _mark_entities(question, sentences, found)
+    docs = _parsed_passages(question, sentences, found)
+    _mark_relation(question, sentences, found, docs)
+    _mark_entities(question, sentences, found, docs)
     superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
@@ -563,7 +568,8 @@ def _unsaid_names(missing: set[str], given: dict[str, str], context: frozenset[s
     return {t for t in missing if not (t in given and given[t] in context)}
 
 
-RELATION_SENTENCES = 6  # the best passages parsed for the question's relation (each parse costs ~3 ms)
+RELATION_SENTENCES = 6  # the best passages read for the question's relation (parsed only if they have its verb)
+ENTITY_SENTENCES = 4  # the best passages whose names a person question has the entity recogniser read
 AGENT_BODY_FIT = 0.8  # type fit of an organisation or a country standing in the role a "who" question asks about
 DESCRIPTION_FIT = 0.6  # type fit of a role filled by a description ("the chief engineer") rather than a name
 _MAX_DESCRIPTION_TOKENS = 8
@@ -571,22 +577,44 @@ _MAX_DESCRIPTION_TOKENS = 8
 _DETERMINED = re.compile(r"(?:the|a|an|its|his|her|their|our)\s", re.IGNORECASE)
 
 
-def _mark_relation(
+def _parsed_passages(
     question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]
+) -> dict[tuple[str, int], Doc]:
+    """The passages the relation and entity readings need, parsed in one batch: of the best ``RELATION_SENTENCES``,
+    those with a form of the question's verb (relation questions) and, for a person question, those of the best
+    ``ENTITY_SENTENCES`` holding a name candidate. Other questions parse nothing."""
+    if question.atype not in ("person", "entity"):
+        return {}
+    rel = relation.question_relation(question.text)
+    wanted = []
+    for rank, s in enumerate(sentences[:RELATION_SENTENCES]):
+        verb = rel is not None and bool(rel.stems & s.terms)
+        named = question.atype == "person" and rank < ENTITY_SENTENCES and any(c.kind == "name" for c in found[s.key])
+        if verb or named:
+            wanted.append(s)
+    if not wanted:
+        return {}
+    from qa.nlp import parse_many
+
+    return {s.key: doc for s, doc in zip(wanted, parse_many([s.text for s in wanted]), strict=True)}
+
+
+def _mark_relation(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
 ) -> None:
     """For a question about who or what fills a verb's role (:mod:`qa.generators.relation`), mark each candidate of
     the best passages: ``fills_relation`` when it stands in that role of the verb, ``other_role`` when the passage
     has the verb but the candidate is elsewhere ("described it ... by Mr. Hallam"). A role filled by a short common
     noun phrase that names no one ("The chief engineer described it") becomes a candidate itself."""
-    if question.atype not in ("person", "entity"):
-        return
-    rel = relation.question_relation(question.text)
+    rel = relation.question_relation(question.text) if question.atype in ("person", "entity") else None
     if rel is None:
         return
-    from qa.nlp import parse
-
     for s in sentences[:RELATION_SENTENCES]:
-        args = relation.arguments(parse(s.text), rel)
+        doc = docs.get(s.key)
+        args = relation.arguments(doc, rel) if doc is not None else None
         if args is None:
             continue  # the passage does not have the verb: it says nothing either way
         base = s.start
@@ -614,23 +642,24 @@ _ENTITY_KINDS = {
 
 
 def _mark_entities(
-    question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
 ) -> None:
     """For a question asking for a person, the parser's entity reading of each name candidate in the best passages
-    (spaCy's recogniser tells "Caesars Palace" from a singer, and knows a one-word name is a person); the shape rules
-    of ``_type_fit`` decide where no entity covers the candidate."""
+    (spaCy's recogniser tells the "Harbour Palace" from a singer, and knows a one-word name is a person); the shape
+    rules of ``_type_fit`` decide where no entity covers the candidate."""
     if question.atype != "person":
         return
-    from qa.nlp import parse
-
-    for s in sentences[:RELATION_SENTENCES]:
-        names = [c for c in found[s.key] if c.kind == "name"]
-        if not names:
+    for s in sentences[:ENTITY_SENTENCES]:
+        doc = docs.get(s.key)
+        if doc is None:
             continue
-        ents = [(s.start + e.start_char, s.start + e.end_char, e.label_) for e in parse(s.text).ents]
-        for c in names:
+        ents = [(s.start + e.start_char, s.start + e.end_char, e.label_) for e in doc.ents]
+        for c in found[s.key]:
             # the entity holding the candidate's last word ("Mr. Ada Lune": PERSON "Ada Lune")
-            label = next((lab for a, b, lab in ents if a < c.end <= b), None)
+            label = next((lab for a, b, lab in ents if a < c.end <= b), None) if c.kind == "name" else None
             if label in _ENTITY_KINDS:
                 c.features["entity"] = _ENTITY_KINDS[label]
 
