@@ -71,13 +71,7 @@ def test_orders_to_the_reader_in_new_words_are_injections(line: str) -> None:
     "line",
     [
         '"Keep the pool open," swimmers chanted at the meeting.',
-        pytest.param(
-            "Tenants should ventilate the flat and report any damp to the landlord.",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known weakness: advice with a modal and a verb of reporting still scores as a directive",
-            ),
-        ),
+        "Tenants should ventilate the flat and report any damp to the landlord.",
         "Register by Friday if you want a place on the course.",
         '"You let us down," one resident told the councillors.',
         "The correct figure was 41, the council said in a statement on Tuesday.",
