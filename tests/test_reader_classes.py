@@ -508,3 +508,14 @@ PERSONS = [
 def test_a_person_question_is_answered_by_a_person(question: str, body: str, person: str) -> None:
     draft = _ask(question, body)
     assert draft.short_answer == person, (draft.short_answer, _text(draft))
+
+
+def test_the_date_of_a_report_is_not_the_date_of_what_it_reports() -> None:
+    """ "said on Tuesday that the bridge would reopen" does not say when it reopens; "in May" does."""
+    told = "The county said on Tuesday that the Marrow footbridge would reopen, without giving a date."
+    draft = _ask("When will the Marrow footbridge reopen?", told)
+    assert draft.short_answer is None and not draft.answerable, _text(draft)
+    draft = _ask("When will the Marrow footbridge reopen?", told.replace(", without giving a date", " in May"))
+    assert draft.short_answer == "May", _text(draft)
+    draft = _ask("When did the county announce that the footbridge would reopen?", told)
+    assert draft.short_answer == "Tuesday", _text(draft)  # asked about the saying itself

@@ -172,7 +172,8 @@ def candidates(
         if not span or not any(c.isalnum() for c in span):
             return
         keys = {term(w) for w in re.findall(r"\w[\w'’\-]*", span)}
-        if keys and keys <= question_terms | STOPWORDS:
+        # (a date's words are never mere function words: the month "May" is also a modal verb)
+        if keys and keys <= question_terms | (STOPWORDS if kind != "date" else frozenset()):
             return  # only repeats the question
         # Words of the question cut off the run: a name cut out of one the question uses ("Calder Estuary" ->
         # "Estuary") is partial; the question's own qualifier after "of" is not ("President Ana Vell of Tarvia").
@@ -474,6 +475,7 @@ def short_answer(
     docs = _parsed_passages(question, sentences, found)
     _mark_relation(question, sentences, found, docs)
     _mark_entities(question, sentences, found, docs)
+    _mark_report_dates(question, sentences, found, docs)
     superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
@@ -583,14 +585,15 @@ def _parsed_passages(
     """The passages the relation and entity readings need, parsed in one batch: of the best ``RELATION_SENTENCES``,
     those with a form of the question's verb (relation questions) and, for a person question, those of the best
     ``ENTITY_SENTENCES`` holding a name candidate. Other questions parse nothing."""
-    if question.atype not in ("person", "entity"):
+    if question.atype not in ("person", "entity", "date"):
         return {}
-    rel = relation.question_relation(question.text)
+    rel = relation.question_relation(question.text) if question.atype != "date" else None
     wanted = []
     for rank, s in enumerate(sentences[:RELATION_SENTENCES]):
         verb = rel is not None and bool(rel.stems & s.terms)
         named = question.atype == "person" and rank < ENTITY_SENTENCES and any(c.kind == "name" for c in found[s.key])
-        if verb or named:
+        dated = question.atype == "date" and rank < ENTITY_SENTENCES and any(c.kind == "date" for c in found[s.key])
+        if verb or named or dated:
             wanted.append(s)
     if not wanted:
         return {}
@@ -662,6 +665,40 @@ def _mark_entities(
             label = next((lab for a, b, lab in ents if a < c.end <= b), None) if c.kind == "name" else None
             if label in _ENTITY_KINDS:
                 c.features["entity"] = _ENTITY_KINDS[label]
+
+
+# Verbs that report what someone said: a date on one of them ("said on Tuesday that the bridge would reopen") is when
+# it was said, not when the reported event happens.
+_REPORTING = wordset("say tell announce report add state confirm note insist warn write claim reveal disclose")
+
+
+def _mark_report_dates(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """Drop a date that the parse attaches to a reporting verb with a reported clause ("said on Tuesday that the
+    bridge would reopen"), unless the question asks about a saying itself."""
+    if question.atype != "date" or set(question.terms) & {term(v) for v in _REPORTING}:
+        return  # a question about the saying itself ("When did the council announce ...?")
+    for s in sentences[:ENTITY_SENTENCES]:
+        doc = docs.get(s.key)
+        if doc is None:
+            continue
+        for c in found[s.key]:
+            if c.kind != "date" or c.dropped:
+                continue
+            token = next((t for t in doc if s.start + t.idx >= c.start and s.start + t.idx < c.end), None)
+            verb = token
+            while verb is not None and verb.pos_ != "VERB" and verb.head.i != verb.i:
+                verb = verb.head
+            if (
+                verb is not None
+                and verb.lemma_.lower() in _REPORTING
+                and any(k.dep_ in ("ccomp", "xcomp") for k in verb.children)
+            ):
+                c.dropped = "date_of_the_report"
 
 
 def _superseded(sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> set[str]:
