@@ -519,3 +519,23 @@ def test_the_date_of_a_report_is_not_the_date_of_what_it_reports() -> None:
     assert draft.short_answer == "May", _text(draft)
     draft = _ask("When did the county announce that the footbridge would reopen?", told)
     assert draft.short_answer == "Tuesday", _text(draft)  # asked about the saying itself
+
+
+# --- (m) "What did X say?": X's own words, or an abstention when the articles don't report any -----------------------
+SPEAKER_ARTICLE = (
+    "The Marrow Creek dam will be raised by four metres, the county said on Monday. Ada Lune, the project's engineer, "
+    "said the work would start in spring. Tom Bexley, who farms below the dam, met with Ms. Lune on Friday."
+    "\\n\\nCritics of the plan said the cost was too high, and he agreed."
+)
+
+
+def test_a_speaker_who_says_nothing_in_the_articles_is_not_quoted() -> None:
+    draft = _ask("What did Tom Bexley say about the dam?", SPEAKER_ARTICLE)
+    assert not draft.answerable and draft.reason == Reason.RELATION_NOT_FOUND, _text(draft)
+    assert draft.preface is not None and draft.preface.startswith("The articles don't say what Tom Bexley said")
+
+
+def test_a_speakers_own_words_lead_the_answer() -> None:
+    draft = _ask("What did Ada Lune say about the dam?", SPEAKER_ARTICLE)
+    assert draft.answerable, _text(draft)
+    assert draft.sentences[0].text.startswith("Ada Lune, the project's engineer, said the work would start in spring")

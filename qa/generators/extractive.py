@@ -28,6 +28,7 @@ from qa.generators.evidence import (
 )
 from qa.generators.presentation import present
 from qa.generators.questions import Question, analyse, terms
+from qa.generators.relation import question_relation, reported_by, says
 from qa.generators.spans import Candidate, short_answer
 from qa.reasons import Reason
 
@@ -100,7 +101,14 @@ class ExtractiveGenerator:
             return self._abstain(pool, Reason.NAME_NOT_FOUND)
         if coverage < self.min_coverage:
             return self._abstain(pool, Reason.BELOW_RELEVANCE)
+        speaking = _speaker_passages(pool) if q.atype == "none" else None
+        if speaking == []:
+            return self._abstain(pool, Reason.RELATION_NOT_FOUND)
         picked = select(pool, limit=self.max_sentences)
+        if speaking:
+            # "What did Ada Lune say ...?": her words lead, then the best passages
+            lead = with_antecedents(pool, speaking[:1])
+            picked = lead + [s for s in picked if s.key not in {x.key for x in lead}][: self.max_sentences - 1]
         if q.atype == "description":
             short = describe(pool, seen=trace.candidates)
         else:
@@ -200,6 +208,25 @@ class ExtractiveGenerator:
             yield draft.preface
         for s in draft.sentences:
             yield (" " if draft.preface or s is not draft.sentences[0] else "") + s.text
+
+
+SPEAKER_PASSAGES = 8  # passages naming the speaker read for a "What did X say?" question
+
+
+def _speaker_passages(pool: Pool) -> list[Sentence] | None:
+    """For "What did Ada Lune say about the dam?", the passages naming her in which she says something, best first
+    (empty: the articles don't report her words, and passages about the dam in which others speak are no answer);
+    ``None`` for any other question, or when she is named nowhere (the missing-name exit speaks for that)."""
+    rel = question_relation(pool.question.text)
+    if rel is None or not reported_by(rel):
+        return None
+    passages = [s for s in pool.sentences if rel.subject & s.terms][:SPEAKER_PASSAGES]
+    if not passages:
+        return None
+    from qa.nlp import parse_many
+
+    said = [s for s, doc in zip(passages, parse_many([s.text for s in passages]), strict=True) if says(doc, rel)]
+    return sorted(said, key=lambda s: -pool.article_relevance(s))  # the most relevant article's words first
 
 
 def _corroborating(pool: Pool, picked: list[Sentence], short: Candidate) -> list[Sentence]:

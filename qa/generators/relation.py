@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from qa.generators.questions import term
+from qa.generators.questions import term, wordset
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
 Role = Literal["subject", "object"]
+# Verbs that report what someone said (a closed class of news verbs).
+REPORTING = wordset("say tell announce report add state confirm note insist warn write claim reveal disclose describe")
 _WH = ("who", "whom", "which", "what")
 _CHAIN = ("xcomp", "ccomp")  # "was X supposed to meet", "agreed to buy": the verb the question is about is deeper
 _OBJECT_PREPS = ("with", "to")  # "meet with X", "talk to X"
@@ -81,7 +83,7 @@ def question_relation(question: str) -> Relation | None:
     else:
         return None
     lemmas = frozenset(v.lemma_.lower() for v in verbs if v.pos_ == "VERB" and v.lemma_.lower() != "be")
-    subject = frozenset(_stem(t.text) for o in others[:1] for t in o.subtree if t.pos_ in ("PROPN", "NOUN"))
+    subject = frozenset(_stem(t.text) for o in others[:1] for t in o.subtree if _naming(t))
     return Relation(lemmas, role, subject if role == "object" else frozenset()) if lemmas else None
 
 
@@ -125,13 +127,30 @@ def arguments(doc: Doc, relation: Relation) -> list[Argument] | None:
     return out
 
 
+_HONORIFICS = frozenset(["mr", "ms", "mrs", "dr", "prof", "sir"])
+
+
+def _naming(token: Token) -> bool:
+    """A word that names who does something ("council", "Lune"), not an honorific ("Mr.") or a function word."""
+    return token.pos_ in ("PROPN", "NOUN") and token.lower_.rstrip(".") not in _HONORIFICS
+
+
 def _same_subject(verb: Token, relation: Relation) -> bool:
     """Whether the verb's doer can be the question's (a pronoun or an unstated doer can; another name can't)."""
     if not relation.subject:
         return True
     doers = _fillers(verb, "subject")
-    named = [t for d in doers for t in d.subtree if t.pos_ in ("PROPN", "NOUN")]
+    named = [t for d in doers for t in d.subtree if _naming(t)]
     return not named or any(_stem(t.text) in relation.subject for t in named)
+
+
+def done_by_subject(doc: Doc, relation: Relation) -> bool | None:
+    """Whether the passage has the relation's verb done by the question's subject (or by a pronoun or unnamed doer,
+    who may be them): ``None`` when the verb does not occur at all."""
+    verbs = [t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() in relation.predicates]
+    if not verbs:
+        return None
+    return any(_same_subject(v, relation) for v in verbs)
 
 
 def _noun_fillers(noun: Token) -> list[Token]:
@@ -168,3 +187,20 @@ def _fillers(verb: Token, role: Role) -> list[Token]:
         for g in p.children
         if g.dep_ == "pobj"
     ]
+
+
+def reported_by(relation: Relation) -> bool:
+    """Whether the question asks what a named subject said ("What did Ada Lune say about the dam?")."""
+    return relation.role == "object" and bool(relation.subject) and bool(relation.predicates & REPORTING)
+
+
+def says(doc: Doc, relation: Relation) -> bool:
+    """Whether the passage has the question's subject, named, saying something by any reporting verb ("Ada Lune
+    said", "..., said Ada Lune", "Ms. Lune warned that ..."). A pronoun does not count: "he said" next to a mention of
+    her is more often someone else speaking, and news names a speaker at least once."""
+    for verb in doc:
+        if verb.pos_ == "VERB" and verb.lemma_.lower() in REPORTING:
+            doers = [t for d in _fillers(verb, "subject") for t in d.subtree if _naming(t)]
+            if any(_stem(t.text) in relation.subject for t in doers):
+                return True
+    return False

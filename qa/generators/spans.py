@@ -667,9 +667,9 @@ def _mark_entities(
                 c.features["entity"] = _ENTITY_KINDS[label]
 
 
-# Verbs that report what someone said: a date on one of them ("said on Tuesday that the bridge would reopen") is when
-# it was said, not when the reported event happens.
-_REPORTING = wordset("say tell announce report add state confirm note insist warn write claim reveal disclose")
+# A date on a reporting verb ("said on Tuesday that the bridge would reopen") is when it was said, not when the
+# reported event happens.
+_REPORTING = relation.REPORTING
 
 
 def _mark_report_dates(
