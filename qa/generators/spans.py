@@ -348,7 +348,7 @@ def _type_fit(c: Candidate, question: Question) -> float:
         if body_like and c.features.get("fills_relation") and question.wh == "who":
             return AGENT_BODY_FIT  # "Who announced ...?" "the ministry announced ...": a body acts too
         if entity == _ENTITY_PERSON and not role_phrase:
-            return 1.0  # a person by the parser, one-word names too ("Adele", "Pele")
+            return 1.0  # a person by the parser, one-word names too ("Pele", "Shakira")
         if body_like or entity == _ENTITY_OTHER or kind == "title" or role_phrase:
             return 0.1
         titled = bool(_TITLES.search(before))
