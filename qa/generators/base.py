@@ -14,9 +14,9 @@ from qa.models import Article, Hit
 from qa.reasons import Reason
 
 if TYPE_CHECKING:
+    from qa.generators.candidate import Candidate
     from qa.generators.evidence import Sentence
     from qa.generators.questions import Question
-    from qa.generators.spans import Candidate
 
 
 @dataclass

@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from qa.generators.candidate import Candidate
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.questions import PERSON_NOUNS
-from qa.generators.spans import Candidate
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token

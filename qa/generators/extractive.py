@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from qa.config import Settings
 from qa.embeddings import Embedder
 from qa.generators.base import Draft, DraftSentence, Source, Trace
+from qa.generators.candidate import Candidate
 from qa.generators.causal import find_reasons, restate
 from qa.generators.describe import describe
 from qa.generators.evidence import (
@@ -29,7 +30,7 @@ from qa.generators.evidence import (
 from qa.generators.presentation import present
 from qa.generators.questions import Question, analyse, terms
 from qa.generators.relation import question_relation, reported_by, says
-from qa.generators.spans import Candidate, short_answer
+from qa.generators.spans import short_answer
 from qa.reasons import Reason
 
 MIN_COVERAGE = 0.2  # share of the question's (weighted) words the best evidence must contain

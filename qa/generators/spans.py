@@ -9,18 +9,18 @@ sentence they come from, how close they sit to the question's words, and how man
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qa import wordnet
-from qa.generators import candidate_score, relation
+from qa.generators import candidate_score, readings
+from qa.generators.candidate import Candidate
 from qa.generators.evidence import Pool, Sentence
 from qa.generators.gazetteer import PLACES
 from qa.generators.questions import CHANGE_WORDS, PERSON_NOUNS, Question, term, wordset
 from qa.text import STOPWORDS
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    pass
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -97,19 +97,6 @@ GEO_HEADS = wordset(
 _TITLE_HEADS = wordset("show series movie film song album book play game musical novel")
 NAMED_HEADS = ORG_HEADS | _TITLE_HEADS | wordset("team teams club clubs band bands party parties league leagues")
 _COMMON_STARTS = wordset("the a an but and in on at as after before when while if last this that its")
-
-
-@dataclass
-class Candidate:
-    text: str
-    start: int  # into the article body
-    end: int
-    kind: str  # "name", "title", "date", "money", "percent", "number", "measure"
-    sentence: Sentence
-    score: float = 0.0
-    partial: bool = False  # a name cut out of one the question already uses ("Calder Estuary" -> "Estuary")
-    features: dict[str, float] = field(default_factory=dict)  # named parts of the score (shown by explain)
-    dropped: str | None = None  # why the candidate was not considered
 
 
 def _strip(body: str, a: int, b: int, question_terms: set[str]) -> tuple[int, int]:
@@ -273,6 +260,8 @@ def _with_ranges(body: str, found: list[Candidate]) -> list[Candidate]:
     return found + ranges
 
 
+AGENT_BODY_FIT = 0.8  # type fit of an organisation or a country standing in the role a "who" question asks about
+DESCRIPTION_FIT = 0.6  # type fit of a role filled by a description ("the chief engineer") rather than a name
 _ANY = re.compile(r"")
 # A date asked for at a grain ("in what year", "which month") is answered at that grain or finer.
 _GRAIN = {
@@ -344,12 +333,12 @@ def _type_fit(c: Candidate, question: Question) -> float:
         # don't name one.
         role_phrase = bool(re.search(r"['’]s\s", c.text)) and words[-1].lower() in PERSON_NOUNS
         entity = c.features.get("entity")  # the parser's named-entity reading, where the passage was parsed
-        body_like = org or place or entity == _ENTITY_BODY
+        body_like = org or place or entity == readings.ENTITY_BODY
         if body_like and c.features.get("fills_relation") and question.wh == "who":
             return AGENT_BODY_FIT  # "Who announced ...?" "the ministry announced ...": a body acts too
-        if entity == _ENTITY_PERSON and not role_phrase:
+        if entity == readings.ENTITY_PERSON and not role_phrase:
             return 1.0  # a person by the parser, one-word names too ("Pele", "Shakira")
-        if body_like or entity == _ENTITY_OTHER or kind == "title" or role_phrase:
+        if body_like or entity == readings.ENTITY_OTHER or kind == "title" or role_phrase:
             return 0.1
         titled = bool(_TITLES.search(before))
         return 1.0 if len(words) >= 2 or titled else 0.6
@@ -472,10 +461,10 @@ def short_answer(
     attribute = question.attribute_terms
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
     found = {s.key: candidates(s, question, qterms, pool.names) for s in sentences}
-    docs = _parsed_passages(question, sentences, found)
-    _mark_relation(question, sentences, found, docs)
-    _mark_entities(question, sentences, found, docs)
-    _mark_report_dates(question, sentences, found, docs)
+    docs = readings.parsed_passages(question, sentences, found)
+    readings.mark_relation(question, sentences, found, docs)
+    readings.mark_entities(question, sentences, found, docs)
+    readings.mark_report_dates(question, sentences, found, docs)
     superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
@@ -568,137 +557,6 @@ def _given_names(question: str) -> dict[str, str]:
 def _unsaid_names(missing: set[str], given: dict[str, str], context: frozenset[str]) -> set[str]:
     """The question's names a passage's setting leaves unsaid, not counting a given name whose surname is said."""
     return {t for t in missing if not (t in given and given[t] in context)}
-
-
-RELATION_SENTENCES = 6  # the best passages read for the question's relation (parsed only if they have its verb)
-ENTITY_SENTENCES = 4  # the best passages whose names a person question has the entity recogniser read
-AGENT_BODY_FIT = 0.8  # type fit of an organisation or a country standing in the role a "who" question asks about
-DESCRIPTION_FIT = 0.6  # type fit of a role filled by a description ("the chief engineer") rather than a name
-_MAX_DESCRIPTION_TOKENS = 8
-# A description names someone definite: "the chief inspector", "its new owner" (not "which company", "many people").
-_DETERMINED = re.compile(r"(?:the|a|an|its|his|her|their|our)\s", re.IGNORECASE)
-
-
-def _parsed_passages(
-    question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]
-) -> dict[tuple[str, int], Doc]:
-    """The passages the relation and entity readings need, parsed in one batch: of the best ``RELATION_SENTENCES``,
-    those with a form of the question's verb (relation questions) and, for a person question, those of the best
-    ``ENTITY_SENTENCES`` holding a name candidate. Other questions parse nothing."""
-    if question.atype not in ("person", "entity", "date"):
-        return {}
-    rel = relation.question_relation(question.text) if question.atype != "date" else None
-    wanted = []
-    for rank, s in enumerate(sentences[:RELATION_SENTENCES]):
-        verb = rel is not None and bool(rel.stems & s.terms)
-        named = question.atype == "person" and rank < ENTITY_SENTENCES and any(c.kind == "name" for c in found[s.key])
-        dated = question.atype == "date" and rank < ENTITY_SENTENCES and any(c.kind == "date" for c in found[s.key])
-        if verb or named or dated:
-            wanted.append(s)
-    if not wanted:
-        return {}
-    from qa.nlp import parse_many
-
-    return {s.key: doc for s, doc in zip(wanted, parse_many([s.text for s in wanted]), strict=True)}
-
-
-def _mark_relation(
-    question: Question,
-    sentences: list[Sentence],
-    found: dict[tuple[str, int], list[Candidate]],
-    docs: dict[tuple[str, int], Doc],
-) -> None:
-    """For a question about who or what fills a verb's role (:mod:`qa.generators.relation`), mark each candidate of
-    the best passages: ``fills_relation`` when it stands in that role of the verb, ``other_role`` when the passage
-    has the verb but the candidate is elsewhere ("described it ... by Mr. Hallam"). A role filled by a short common
-    noun phrase that names no one ("The chief engineer described it") becomes a candidate itself."""
-    rel = relation.question_relation(question.text) if question.atype in ("person", "entity") else None
-    if rel is None:
-        return
-    for s in sentences[:RELATION_SENTENCES]:
-        doc = docs.get(s.key)
-        args = relation.arguments(doc, rel) if doc is not None else None
-        if args is None:
-            continue  # the passage does not have the verb: it says nothing either way
-        base = s.start
-        for c in found[s.key]:
-            # the filler is the candidate holding the argument's head word ("Harbour Board" of "the Harbour
-            # Board"); a name modifying a common noun ("Tarvian" in "the chief Tarvian envoy") is not
-            head = any(c.start <= base + a.head_start and base + a.head_end <= c.end for a in args)
-            c.features["fills_relation" if head else "other_role"] = 1.0
-        for a in args:
-            text = s.text[a.start : a.end]
-            if a.common and len(text.split()) <= _MAX_DESCRIPTION_TOKENS and _DETERMINED.match(text):
-                c = Candidate(text, base + a.start, base + a.end, "description", s)
-                c.features["fills_relation"] = 1.0
-                found[s.key].append(c)
-
-
-# The named-entity reading of a candidate, as the ``entity`` feature: a person, a body (an organisation, a country,
-# a city: they can act), or another named thing (a building, a work, an event, a product, a nationality).
-_ENTITY_PERSON, _ENTITY_BODY, _ENTITY_OTHER = 1.0, 2.0, 3.0
-_ENTITY_KINDS = {
-    "PERSON": _ENTITY_PERSON,
-    **dict.fromkeys(("ORG", "GPE"), _ENTITY_BODY),
-    **dict.fromkeys(("FAC", "LOC", "WORK_OF_ART", "EVENT", "PRODUCT", "NORP", "LAW", "LANGUAGE"), _ENTITY_OTHER),
-}
-
-
-def _mark_entities(
-    question: Question,
-    sentences: list[Sentence],
-    found: dict[tuple[str, int], list[Candidate]],
-    docs: dict[tuple[str, int], Doc],
-) -> None:
-    """For a question asking for a person, the parser's entity reading of each name candidate in the best passages
-    (spaCy's recogniser tells the "Harbour Palace" from a singer, and knows a one-word name is a person); the shape
-    rules of ``_type_fit`` decide where no entity covers the candidate."""
-    if question.atype != "person":
-        return
-    for s in sentences[:ENTITY_SENTENCES]:
-        doc = docs.get(s.key)
-        if doc is None:
-            continue
-        ents = [(s.start + e.start_char, s.start + e.end_char, e.label_) for e in doc.ents]
-        for c in found[s.key]:
-            # the entity holding the candidate's last word ("Mr. Ada Lune": PERSON "Ada Lune")
-            label = next((lab for a, b, lab in ents if a < c.end <= b), None) if c.kind == "name" else None
-            if label in _ENTITY_KINDS:
-                c.features["entity"] = _ENTITY_KINDS[label]
-
-
-# A date on a reporting verb ("said on Tuesday that the bridge would reopen") is when it was said, not when the
-# reported event happens.
-_REPORTING = relation.REPORTING
-
-
-def _mark_report_dates(
-    question: Question,
-    sentences: list[Sentence],
-    found: dict[tuple[str, int], list[Candidate]],
-    docs: dict[tuple[str, int], Doc],
-) -> None:
-    """Drop a date that the parse attaches to a reporting verb with a reported clause ("said on Tuesday that the
-    bridge would reopen"), unless the question asks about a saying itself."""
-    if question.atype != "date" or set(question.terms) & {term(v) for v in _REPORTING}:
-        return  # a question about the saying itself ("When did the council announce ...?")
-    for s in sentences[:ENTITY_SENTENCES]:
-        doc = docs.get(s.key)
-        if doc is None:
-            continue
-        for c in found[s.key]:
-            if c.kind != "date" or c.dropped:
-                continue
-            token = next((t for t in doc if s.start + t.idx >= c.start and s.start + t.idx < c.end), None)
-            verb = token
-            while verb is not None and verb.pos_ != "VERB" and verb.head.i != verb.i:
-                verb = verb.head
-            if (
-                verb is not None
-                and verb.lemma_.lower() in _REPORTING
-                and any(k.dep_ in ("ccomp", "xcomp") for k in verb.children)
-            ):
-                c.dropped = "date_of_the_report"
 
 
 def _superseded(sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> set[str]:

@@ -1,0 +1,144 @@
+"""Readings of the best passages by spaCy's parse, for the short-answer scorer (:mod:`qa.generators.spans`).
+
+- relation: who or what fills the role the question asks about of its verb (:mod:`qa.generators.relation`);
+- entities: the recogniser's reading of a person question's name candidates;
+- report dates: a date on a reporting verb is when something was said, not when the reported event happens.
+
+Passages are parsed in one batch (:func:`qa.nlp.parse_many`), only for the questions that read them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from qa.generators import relation
+from qa.generators.candidate import Candidate
+from qa.generators.evidence import Sentence
+from qa.generators.questions import Question, term
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+RELATION_SENTENCES = 6  # the best passages read for the question's relation (parsed only if they have its verb)
+ENTITY_SENTENCES = 4  # the best passages whose names a person question has the entity recogniser read
+_MAX_DESCRIPTION_TOKENS = 8
+# A description names someone definite: "the chief inspector", "its new owner" (not "which company", "many people").
+_DETERMINED = re.compile(r"(?:the|a|an|its|his|her|their|our)\s", re.IGNORECASE)
+
+
+def parsed_passages(
+    question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]
+) -> dict[tuple[str, int], Doc]:
+    """The passages the relation and entity readings need, parsed in one batch: of the best ``RELATION_SENTENCES``,
+    those with a form of the question's verb (relation questions) and, for a person question, those of the best
+    ``ENTITY_SENTENCES`` holding a name candidate. Other questions parse nothing."""
+    if question.atype not in ("person", "entity", "date"):
+        return {}
+    rel = relation.question_relation(question.text) if question.atype != "date" else None
+    wanted = []
+    for rank, s in enumerate(sentences[:RELATION_SENTENCES]):
+        verb = rel is not None and bool(rel.stems & s.terms)
+        named = question.atype == "person" and rank < ENTITY_SENTENCES and any(c.kind == "name" for c in found[s.key])
+        dated = question.atype == "date" and rank < ENTITY_SENTENCES and any(c.kind == "date" for c in found[s.key])
+        if verb or named or dated:
+            wanted.append(s)
+    if not wanted:
+        return {}
+    from qa.nlp import parse_many
+
+    return {s.key: doc for s, doc in zip(wanted, parse_many([s.text for s in wanted]), strict=True)}
+
+
+def mark_relation(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """For a question about who or what fills a verb's role (:mod:`qa.generators.relation`), mark each candidate of
+    the best passages: ``fills_relation`` when it stands in that role of the verb, ``other_role`` when the passage
+    has the verb but the candidate is elsewhere ("described it ... by Mr. Hallam"). A role filled by a short common
+    noun phrase that names no one ("The chief engineer described it") becomes a candidate itself."""
+    rel = relation.question_relation(question.text) if question.atype in ("person", "entity") else None
+    if rel is None:
+        return
+    for s in sentences[:RELATION_SENTENCES]:
+        doc = docs.get(s.key)
+        args = relation.arguments(doc, rel) if doc is not None else None
+        if args is None:
+            continue  # the passage does not have the verb: it says nothing either way
+        base = s.start
+        for c in found[s.key]:
+            # the filler is the candidate holding the argument's head word ("Harbour Board" of "the Harbour
+            # Board"); a name modifying a common noun ("Tarvian" in "the chief Tarvian envoy") is not
+            head = any(c.start <= base + a.head_start and base + a.head_end <= c.end for a in args)
+            c.features["fills_relation" if head else "other_role"] = 1.0
+        for a in args:
+            text = s.text[a.start : a.end]
+            if a.common and len(text.split()) <= _MAX_DESCRIPTION_TOKENS and _DETERMINED.match(text):
+                c = Candidate(text, base + a.start, base + a.end, "description", s)
+                c.features["fills_relation"] = 1.0
+                found[s.key].append(c)
+
+
+# The named-entity reading of a candidate, as the ``entity`` feature: a person, a body (an organisation, a country,
+# a city: they can act), or another named thing (a building, a work, an event, a product, a nationality).
+ENTITY_PERSON, ENTITY_BODY, ENTITY_OTHER = 1.0, 2.0, 3.0
+_ENTITY_KINDS = {
+    "PERSON": ENTITY_PERSON,
+    **dict.fromkeys(("ORG", "GPE"), ENTITY_BODY),
+    **dict.fromkeys(("FAC", "LOC", "WORK_OF_ART", "EVENT", "PRODUCT", "NORP", "LAW", "LANGUAGE"), ENTITY_OTHER),
+}
+
+
+def mark_entities(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """For a question asking for a person, the parser's entity reading of each name candidate in the best passages
+    (spaCy's recogniser tells the "Harbour Palace" from a singer, and knows a one-word name is a person); the shape
+    rules of ``_type_fit`` decide where no entity covers the candidate."""
+    if question.atype != "person":
+        return
+    for s in sentences[:ENTITY_SENTENCES]:
+        doc = docs.get(s.key)
+        if doc is None:
+            continue
+        ents = [(s.start + e.start_char, s.start + e.end_char, e.label_) for e in doc.ents]
+        for c in found[s.key]:
+            # the entity holding the candidate's last word ("Mr. Ada Lune": PERSON "Ada Lune")
+            label = next((lab for a, b, lab in ents if a < c.end <= b), None) if c.kind == "name" else None
+            if label in _ENTITY_KINDS:
+                c.features["entity"] = _ENTITY_KINDS[label]
+
+
+def mark_report_dates(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """Drop a date that the parse attaches to a reporting verb with a reported clause ("said on Tuesday that the
+    bridge would reopen"), unless the question asks about a saying itself."""
+    if question.atype != "date" or set(question.terms) & {term(v) for v in relation.REPORTING}:
+        return  # a question about the saying itself ("When did the council announce ...?")
+    for s in sentences[:ENTITY_SENTENCES]:
+        doc = docs.get(s.key)
+        if doc is None:
+            continue
+        for c in found[s.key]:
+            if c.kind != "date" or c.dropped:
+                continue
+            token = next((t for t in doc if s.start + t.idx >= c.start and s.start + t.idx < c.end), None)
+            verb = token
+            while verb is not None and verb.pos_ != "VERB" and verb.head.i != verb.i:
+                verb = verb.head
+            if (
+                verb is not None
+                and verb.lemma_.lower() in relation.REPORTING
+                and any(k.dep_ in ("ccomp", "xcomp") for k in verb.children)
+            ):
+                c.dropped = "date_of_the_report"
