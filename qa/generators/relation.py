@@ -11,7 +11,7 @@ description of who did it: a candidate of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from qa.generators.questions import term, wordset
@@ -33,17 +33,14 @@ class Relation:
     role: Role  # what the answer is to them, in the active voice
     subject: frozenset[str] = frozenset()  # for an object: matching keys of who does it ("Ada Lune" meets whom)
 
-    @property
+    @cached_property
     def stems(self) -> frozenset[str]:
-        """Matching keys of the verbs in every form ("meet", "meets", "met", "meeting"), to find passages to parse."""
+        """Matching keys of the verbs in every form ("meet", "meets", "met", "meeting"), to find passages to parse
+        (computed once: it is asked for every passage and every noun of a parsed one)."""
         from qa.generators.causal import irregular_forms
 
-        forms = {p for p in self.predicates} | {f for p in self.predicates for f in irregular_forms().get(p, [])}
-        return frozenset(_stem(f) for f in forms)
-
-
-def _stem(word: str) -> str:
-    return term(word.lower())
+        forms = set(self.predicates) | {f for p in self.predicates for f in irregular_forms().get(p, [])}
+        return frozenset(term(f) for f in forms)
 
 
 @lru_cache(maxsize=1024)
@@ -68,7 +65,7 @@ def question_relation(question: str) -> Relation | None:
     if head.pos_ == "NOUN" and phrase.dep_ == "dobj" and any(c.dep_ == "aux" for c in head.children):
         # "Whom did the council hire?" tagged as a noun phrase "council hire": an auxiliary makes it a verb, and the
         # noun before it its subject
-        subject = frozenset(_stem(c.text) for c in head.children if c.dep_ == "compound")
+        subject = frozenset(term(c.text) for c in head.children if c.dep_ == "compound")
         return Relation(frozenset([head.lemma_.lower()]), "object", subject)
     if not others and phrase.dep_ == "nsubj" and head.pos_ in ("VERB", "AUX"):
         verbs = _chain(head, ("xcomp",))  # "which company agreed to buy": the subject of both
@@ -83,7 +80,7 @@ def question_relation(question: str) -> Relation | None:
     else:
         return None
     lemmas = frozenset(v.lemma_.lower() for v in verbs if v.pos_ == "VERB" and v.lemma_.lower() != "be")
-    subject = frozenset(_stem(t.text) for o in others[:1] for t in o.subtree if _naming(t))
+    subject = frozenset(term(t.text) for o in others[:1] for t in o.subtree if _naming(t))
     return Relation(lemmas, role, subject if role == "object" else frozenset()) if lemmas else None
 
 
@@ -111,7 +108,7 @@ def arguments(doc: Doc, relation: Relation) -> list[Argument] | None:
     passage says nothing either way)."""
     verbs = [t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() in relation.predicates]
     # The verb as a noun of the same stem: "the meeting with Ada Lune" says whom she meets.
-    nouns = [t for t in doc if t.pos_ == "NOUN" and relation.role == "object" and _stem(t.text) in relation.stems]
+    nouns = [t for t in doc if t.pos_ == "NOUN" and relation.role == "object" and term(t.text) in relation.stems]
     if not verbs and not nouns:
         return None
     out = []
@@ -135,22 +132,17 @@ def _naming(token: Token) -> bool:
     return token.pos_ in ("PROPN", "NOUN") and token.lower_.rstrip(".") not in _HONORIFICS
 
 
+def _named_doers(verb: Token) -> list[Token]:
+    """The naming words of whoever does the verb ("Ada", "Lune" of "Ms. Ada Lune said"); none for a pronoun."""
+    return [t for d in _fillers(verb, "subject") for t in d.subtree if _naming(t)]
+
+
 def _same_subject(verb: Token, relation: Relation) -> bool:
     """Whether the verb's doer can be the question's (a pronoun or an unstated doer can; another name can't)."""
     if not relation.subject:
         return True
-    doers = _fillers(verb, "subject")
-    named = [t for d in doers for t in d.subtree if _naming(t)]
-    return not named or any(_stem(t.text) in relation.subject for t in named)
-
-
-def done_by_subject(doc: Doc, relation: Relation) -> bool | None:
-    """Whether the passage has the relation's verb done by the question's subject (or by a pronoun or unnamed doer,
-    who may be them): ``None`` when the verb does not occur at all."""
-    verbs = [t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() in relation.predicates]
-    if not verbs:
-        return None
-    return any(_same_subject(v, relation) for v in verbs)
+    named = _named_doers(verb)
+    return not named or any(term(t.text) in relation.subject for t in named)
 
 
 def _noun_fillers(noun: Token) -> list[Token]:
@@ -198,9 +190,9 @@ def says(doc: Doc, relation: Relation) -> bool:
     """Whether the passage has the question's subject, named, saying something by any reporting verb ("Ada Lune
     said", "..., said Ada Lune", "Ms. Lune warned that ..."). A pronoun does not count: "he said" next to a mention of
     her is more often someone else speaking, and news names a speaker at least once."""
-    for verb in doc:
-        if verb.pos_ == "VERB" and verb.lemma_.lower() in REPORTING:
-            doers = [t for d in _fillers(verb, "subject") for t in d.subtree if _naming(t)]
-            if any(_stem(t.text) in relation.subject for t in doers):
-                return True
-    return False
+    return any(
+        verb.pos_ == "VERB"
+        and verb.lemma_.lower() in REPORTING
+        and any(term(t.text) in relation.subject for t in _named_doers(verb))
+        for verb in doc
+    )
