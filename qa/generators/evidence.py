@@ -167,8 +167,7 @@ class Pool:
             seen |= s.terms
         for text in self.articles.values():
             seen |= text.title_terms
-        focus = set(self.question.focus_terms)
-        return sorted(t for t in self.question.proper_terms & focus if t not in seen)
+        return sorted(t for t in self.question.pinned_terms if t not in seen)
 
 
 def rerank(pool: Pool, embedder: Embedder, n: int = RERANK, weight: float = DENSE_WEIGHT) -> None:

@@ -237,7 +237,7 @@ def _corroborating(pool: Pool, picked: list[Sentence], short: Candidate) -> list
     of the question's words is about something else (a first name shared with a video caption, another country's
     minister), while one of a more relevant article may hold the answer the short one missed."""
     lead, said = short.sentence.article.id, set(terms(short.text))
-    names = set(pool.question.focus_terms) & pool.question.proper_terms
+    names = pool.question.pinned_terms
     floor = pool.article_relevance(short.sentence)
     return [
         s

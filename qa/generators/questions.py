@@ -106,6 +106,12 @@ class Question:
         return self.atype == "reason"
 
     @property
+    def pinned_terms(self) -> set[str]:
+        """Keys of the names and figures of the interrogative clause ("Brackenford", "2026"): an answer's passage
+        should name them, or stand in an article that does."""
+        return set(self.focus_terms) & self.proper_terms
+
+    @property
     def attribute_terms(self) -> set[str]:
         """The clause's plain content words, without its names/numbers and the wh-phrase ("how much", "how
         large"): what is asked ABOUT ("raise fares", "cost to build", "fine ... impose")."""

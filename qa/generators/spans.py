@@ -454,7 +454,7 @@ def short_answer(
         qterms.add(term(question.head_word))
     # Names and figures of the question itself ("the mayor of Brackenford", "in 2026") should stand in or
     # around the passage an answer comes from; otherwise it is probably about something else.
-    pinned = set(question.focus_terms) & question.proper_terms
+    pinned = question.pinned_terms
     given = _given_names(question.text)
     # What the asked-for figure measures ("raise fares"): a figure answers only from a sentence naming its unit ("how
     # many titles") or about as much of it as the passage that names most of it.
