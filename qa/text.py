@@ -77,6 +77,8 @@ _ABBREVIATIONS = frozenset(
 )
 _SENT_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n")
 _WORD = re.compile(r"[\w][\w'’\-.]*[\w]|[\w]", re.UNICODE)
+# A possessive ending on a normalised word (straight apostrophe): "tarvia's" -> "tarvia", "workers'" -> "workers".
+POSSESSIVE = re.compile(r"'s?$")
 _PARA = re.compile(r"\n\s*\n")
 
 STOPWORDS = frozenset(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from qa.text import STOPWORDS, normalize, stem, words
+from qa.text import POSSESSIVE, STOPWORDS, normalize, stem, words
 
 AnswerType = Literal["person", "count", "quantity", "date", "place", "entity", "reason", "description", "none"]
 
@@ -22,14 +22,13 @@ def wordset(text: str) -> frozenset[str]:
 
 
 _TERM_TAIL = re.compile(r"(?<=\w{3})[ey]$")
-_POSSESSIVE = re.compile(r"'s?$")
 
 
 @lru_cache(maxsize=65536)
 def term(word: str) -> str:
     """A matching key for a word: the shared stemmer plus a dropped final e/y and possessive, so that
     increase/increased, damage/damaged, battery/batteries and Voltmere/Voltmere's meet."""
-    word = _POSSESSIVE.sub("", normalize(word)).replace(".", "")
+    word = POSSESSIVE.sub("", normalize(word)).replace(".", "")
     return _TERM_TAIL.sub("", stem(word))
 
 

@@ -13,7 +13,7 @@ from qa.grounding.lexicon import (
     NEGATION_CUES,
     NUMBER_WORDS,
 )
-from qa.text import STOPWORDS, normalize, stem, word_spans
+from qa.text import POSSESSIVE, STOPWORDS, normalize, stem, word_spans
 
 # "1,056", "1, 056" (tokenised corpora put a space after the comma), "3.5", optionally "%" and a multiplier.
 _NUMBER = re.compile(
@@ -65,7 +65,6 @@ _FUNCTION_WORDS = frozenset(
         "are",
     }
 )
-_POSSESSIVE = re.compile(r"'s?$")  # "Iran's" → "iran", "workers'" → "workers"
 _MONTH_ABBR = {
     "jan": "january",
     "feb": "february",
@@ -160,7 +159,7 @@ def analyse(text: str) -> Facts:
     tokens: list[Token] = []
     for a, b in word_spans(text):
         surface = text[a:b]
-        word = _POSSESSIVE.sub("", normalize(surface).rstrip("."))
+        word = POSSESSIVE.sub("", normalize(surface).rstrip("."))
         tokens.append(Token(word, lemma(word), a, b, surface[0].isupper() and not _starts_clause(text, a)))
     toks = tuple(tokens)
     content = tuple(t for t in toks if _is_content(t))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from qa.text import STOPWORDS, words
+from qa.text import POSSESSIVE, STOPWORDS, words
 
 # Query terms in more than this share of chunks are dropped (the rarest few are always kept): they barely move
 # BM25 (low IDF) but make the index score every chunk they occur in — 74 ms vs 9 ms for one question at 100k chunks
@@ -23,7 +23,6 @@ BM25_B = 0.75
 TITLE_WEIGHT = 0.5
 
 
-_POSSESSIVE = re.compile(r"'s?$")
 _INNER = re.compile(r"[^\w'\-.]")  # what may stay inside a word: apostrophes, hyphens, dots ("Jean-Luc", "U.S")
 
 
@@ -34,7 +33,7 @@ def query_terms(text: str) -> list[str]:
     apostrophes, hyphens and dots remain, none of which a quoted FTS5 string or a bound parameter interprets."""
     terms: list[str] = []
     for w in words(text):
-        w = _INNER.sub("", _POSSESSIVE.sub("", w)).strip("'-.")
+        w = _INNER.sub("", POSSESSIVE.sub("", w)).strip("'-.")
         if w and w not in STOPWORDS and w not in terms:
             terms.append(w)
     return terms[:MAX_TERMS]
