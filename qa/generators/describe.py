@@ -65,7 +65,7 @@ def _common_noun_phrase(span: Span | None) -> Span | None:
 
 
 def _after(doc: Doc, name: list[Token]) -> Span | None:
-    """ "NAME, a hard-line general and former spy chief, ...": the appositive that follows the name."""
+    """ "NAME, a retired ferry captain and former harbour pilot, ...": the appositive that follows the name."""
     nxt = name[-1].i + 1
     if nxt + 1 >= len(doc) or doc[nxt].text != ",":
         return None
@@ -101,10 +101,12 @@ def _title(doc: Doc, name: list[Token]) -> Span | None:
     """ "Stanford economist NAME", "chief engineer NAME", "President NAME of Vellmark": a title or job in front."""
     first = name[0].i
     start = first
-    while start > 0 and doc[start - 1].head.i in {t.i for t in name} | {t.i for t in doc[start - 1 : first]}:
+    attached = {t.i for t in name}  # the name and the modifiers taken so far, each leaning on one of them
+    while start > 0:
         prev = doc[start - 1]
-        if prev.dep_ not in ("compound", "amod", "nmod", "poss", "det") or prev.is_punct:
+        if prev.head.i not in attached or prev.dep_ not in ("compound", "amod", "nmod", "poss", "det") or prev.is_punct:
             break
+        attached.add(prev.i)
         start -= 1
     if start == first:
         return None
