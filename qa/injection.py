@@ -30,20 +30,27 @@ every sentence of every cited article at question time.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import itertools
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from qa import nlp
 from qa.injection_syntax import syntax_features
+from qa.models import Article
 from qa.text import paragraphs, sentence_spans
-from qa.unicode_fold import fold, join_spaced, plain
+from qa.unicode_fold import CONFUSABLES_PATH, fold, join_spaced, plain
 
 WEIGHTS_PATH = Path(__file__).with_name("injection_weights.json")
+SPANS_CACHE_SIZE = 2048  # texts whose injected spans are kept in memory (each a few bytes beside its text)
 WORD_CLASSES_PATH = Path(__file__).with_name("word_classes.json")
 VERBS_PATH = Path(__file__).with_name("base_verbs.json")
 UNTITLED = "Untitled"
@@ -423,11 +430,33 @@ def is_injection(sentence: str) -> bool:
     return sentence_score(sentence) >= model().threshold
 
 
-@lru_cache(maxsize=2048)
+_SPANS: OrderedDict[str, tuple[tuple[int, int], ...]] = OrderedDict()
+_SPANS_LOCK = threading.Lock()
+
+
 def injected_spans(text: str) -> tuple[tuple[int, int], ...]:
     """``(start, end)`` of every injected sentence of ``text`` (an article body), in order.
 
-    A pure function of the text (cached by it), for use at question time or at ingest."""
+    A pure function of the text, cached by it (with the spans stored at ingest of the articles read since: see
+    :func:`article_injected_spans`), for use at question time or at ingest."""
+    with _SPANS_LOCK:
+        spans = _SPANS.get(text)
+        if spans is not None:
+            _SPANS.move_to_end(text)
+            return spans
+    spans = _classify_spans(text)
+    _remember(text, spans)
+    return spans
+
+
+def _remember(text: str, spans: tuple[tuple[int, int], ...]) -> None:
+    with _SPANS_LOCK:
+        _SPANS[text] = spans
+        while len(_SPANS) > SPANS_CACHE_SIZE:
+            _SPANS.popitem(last=False)
+
+
+def _classify_spans(text: str) -> tuple[tuple[int, int], ...]:
     m = model()
     out: list[tuple[int, int]] = []
     for pa, pb in paragraphs(text):
@@ -447,6 +476,47 @@ def injected_spans(text: str) -> tuple[tuple[int, int], ...]:
                     flagged[i] = changed = True
         out += [span for span, f in zip(spans, flagged, strict=True) if f]
     return tuple(out)
+
+
+@cache
+def spans_model() -> str:
+    """What the injected spans of a text are a function of: the code and data that decide them (this module, the
+    parse facts, Unicode folding, sentence splitting, the fitted weights, the word lists) and the spaCy model.
+    Spans stored at ingest under another value are stale: they are recomputed, never trusted (a better classifier
+    must not be undone by what an older one stored)."""
+    digest = hashlib.sha256(nlp.MODEL_ID.encode())
+    code = (Path(inspect.getfile(inspect.unwrap(f))) for f in (injected_spans, syntax_features, fold, sentence_spans))
+    for path in (*code, WEIGHTS_PATH, WORD_CLASSES_PATH, VERBS_PATH, CONFUSABLES_PATH):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def stored_spans(article: Article) -> str:
+    """The injected spans of the article's body as the article store keeps them: computed at ingest (kept as
+    they are when the current model computed them, as on a ``qa reindex`` that changed nothing)."""
+    if _current(article) is not None:
+        return article._injected  # type: ignore[return-value]
+    return json.dumps({"model": spans_model(), "spans": injected_spans(article.body)}, separators=(",", ":"))
+
+
+def article_injected_spans(article: Article) -> tuple[tuple[int, int], ...]:
+    """The injected spans of a stored article's body: those stored at ingest when the current model computed them
+    (reading them costs nothing; running the classifier over a cited article costs ~5 ms, most of a question's
+    reading time), else computed now."""
+    current = _current(article)
+    if current is None:
+        return injected_spans(article.body)
+    _remember(article.body, current)  # the text-keyed checks of the same request (quotes, citations) find them
+    return current
+
+
+def _current(article: Article) -> tuple[tuple[int, int], ...] | None:
+    if not article._injected:
+        return None
+    doc = json.loads(article._injected)
+    if doc.get("model") != spans_model():
+        return None
+    return tuple((int(a), int(b)) for a, b in doc["spans"])
 
 
 def overlaps_injection(text: str, start: int, end: int) -> bool:

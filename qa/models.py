@@ -71,6 +71,9 @@ class Article(BaseModel):
     n_chunks: int = 0
     ingested_at: dt.datetime | None = None
     _encoding: str | None = PrivateAttr(default=None)  # carried from ArticleIn to the ingest report
+    # Its injected sentences as computed at ingest, with the classifier that computed them (see
+    # qa.injection.article_injected_spans); kept by the store, not part of the article's content or API.
+    _injected: str | None = PrivateAttr(default=None)
 
 
 class Chunk(BaseModel):

@@ -18,6 +18,7 @@ from qa.conversation import ChatTurn, Rewrite
 from qa.datadir import DataDirLock
 from qa.embeddings import Embedder, get_embedder
 from qa.errors import InvalidInput, LLMUnavailable, NotArticleText, NotFound, QAError, StoreUnavailable, TooLarge
+from qa.injection import stored_spans
 from qa.models import Answer, Article, ArticleIn, ArticleState, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
@@ -177,6 +178,7 @@ class NewsQA:
         with self.store.transaction() as con:
             for art in articles:
                 art.ingested_at = now
+                art._injected = stored_spans(art)  # what questions will read instead of classifying again
                 self.store.put(con, art, chunks[art.id])
                 if isinstance(self.store, FeedStore):  # its story, in the same transaction as the article
                     stories.assign(self.store, con, art, now)

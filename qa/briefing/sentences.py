@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.injection import injected_spans
+from qa.injection import article_injected_spans
 from qa.models import Article
 from qa.text import paragraphs, sentence_spans, words
 
@@ -102,13 +102,13 @@ class Sentence:
 
 class ArticleSentences:
     """The sentences of one article, in order. Sentences addressed to a model are never briefing material
-    (:func:`qa.injection.injected_spans`: sentence-exact, so the real sentences around one stay)."""
+    (:func:`qa.injection.article_injected_spans`: sentence-exact, so the real sentences around one stay)."""
 
     def __init__(self, article: Article) -> None:
         self.article = article
         self.sentences: list[Sentence] = []
         body = article.body
-        injected = set(injected_spans(body))
+        injected = set(article_injected_spans(article))
         for p, (a, b) in enumerate(paragraphs(body)):
             for s, e in sentence_spans(body, a, b):
                 if (s, e) in injected:

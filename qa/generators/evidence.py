@@ -17,7 +17,7 @@ from functools import cached_property
 from qa.embeddings import Embedder
 from qa.generators.base import Source
 from qa.generators.questions import Question, term
-from qa.injection import injected_spans
+from qa.injection import article_injected_spans
 from qa.models import Article
 from qa.text import STOPWORDS, paragraphs, sentence_spans, word_spans
 
@@ -67,7 +67,7 @@ class ArticleText:
     def __init__(self, article: Article) -> None:
         self.article = article
         paras = paragraphs(article.body)
-        injected = set(injected_spans(article.body))  # never evidence: sentences addressed to a model
+        injected = set(article_injected_spans(article))  # never evidence: sentences addressed to a model
         self.sentences: list[Sentence] = []
         for p, (a, b) in enumerate(paras):
             for s, e in sentence_spans(article.body, a, b):

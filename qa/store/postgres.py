@@ -57,7 +57,7 @@ _UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.P
 
 
 def _row_to_article(row: tuple[Any, ...], with_body: bool = True) -> Article:
-    return Article(
+    article = Article(
         id=row[0],
         title=row[1],
         body=row[2] if with_body else "",
@@ -70,6 +70,8 @@ def _row_to_article(row: tuple[Any, ...], with_body: bool = True) -> Article:
         n_chunks=row[9],
         ingested_at=row[10],
     )
+    article._injected = row[11]
+    return article
 
 
 def lock_key(article_id: str) -> int:
@@ -194,11 +196,11 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
     def put(self, tx: psycopg.Connection[Any], article: Article, chunks: list[Chunk]) -> None:
         self._delete_chunks(tx, article.id)
         tx.execute(
-            f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'indexing',%s,%s) "
+            f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'indexing',%s,%s,%s) "
             "ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, "
             "published_at = EXCLUDED.published_at, source = EXCLUDED.source, url = EXCLUDED.url, "
             "authors = EXCLUDED.authors, content_hash = EXCLUDED.content_hash, state = EXCLUDED.state, "
-            "n_chunks = EXCLUDED.n_chunks, ingested_at = EXCLUDED.ingested_at",
+            "n_chunks = EXCLUDED.n_chunks, ingested_at = EXCLUDED.ingested_at, injected = EXCLUDED.injected",
             (
                 article.id,
                 article.title,
@@ -210,6 +212,7 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
                 article.content_hash,
                 len(chunks),
                 article.ingested_at or dt.datetime.now(dt.UTC),
+                article._injected,
             ),
         )
         # Each chunk's words come from the article row just written: what is indexed is exactly the stored text.

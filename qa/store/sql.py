@@ -17,7 +17,7 @@ from typing import Any
 from qa.models import Article, ArticleState, Filters
 from qa.store.base import CONTENT_FIELDS, ArticleStore, Tx
 
-ARTICLE_COLUMNS = ", ".join((*CONTENT_FIELDS, "state", "n_chunks", "ingested_at"))
+ARTICLE_COLUMNS = ", ".join((*CONTENT_FIELDS, "state", "n_chunks", "ingested_at", "injected"))
 
 
 class SQLBackend:

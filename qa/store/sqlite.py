@@ -27,7 +27,7 @@ TOKENIZER = "'porter unicode61 remove_diacritics 2'"
 
 
 def _row_to_article(row: sqlite3.Row, with_body: bool = True) -> Article:
-    return Article(
+    article = Article(
         id=row["id"],
         title=row["title"],
         body=row["body"] if with_body else "",
@@ -40,6 +40,8 @@ def _row_to_article(row: sqlite3.Row, with_body: bool = True) -> Article:
         n_chunks=row["n_chunks"],
         ingested_at=dt.datetime.fromisoformat(row["ingested_at"]),
     )
+    article._injected = row["injected"]
+    return article
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -182,8 +184,14 @@ class SQLiteStore(SQLiteFeedsMixin, SQLArticleStore[sqlite3.Connection]):
         values = content_values(article)
         values[CONTENT_FIELDS.index("authors")] = json.dumps(article.authors, ensure_ascii=False)  # a JSON text column
         tx.execute(
-            f"INSERT OR REPLACE INTO articles ({ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (*values, "indexing", len(chunks), (article.ingested_at or dt.datetime.now(dt.UTC)).isoformat()),
+            f"INSERT OR REPLACE INTO articles ({ARTICLE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                *values,
+                "indexing",
+                len(chunks),
+                (article.ingested_at or dt.datetime.now(dt.UTC)).isoformat(),
+                article._injected,
+            ),
         )
         tx.executemany(
             'INSERT INTO chunks (article_id, chunk_index, start, "end") VALUES (?,?,?,?)',
