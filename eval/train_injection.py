@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.injection_corpus import Item, check_news, haystack, training_items
+from eval.injection_corpus import Item, check_news, haystack, sentences, training_items
 from qa.injection import GATE_KINDS, WEIGHTS_PATH, embedded, features, has_template_token
 from qa.injection_syntax import SYNTAX_KEY, syntax_features_many
 
@@ -46,8 +46,8 @@ PARAMS = {
     "news_fp_target": 0.004,  # threshold: at most this share of the out-of-fold news sentences flagged
     "neighbour_fp_target": 0.02,  # lower threshold, used only next to an injected sentence
     "prune_below": 0.01,  # weights smaller than this are not shipped
-    "gate_recall": 0.995,  # the first stage passes this share of the design sentences the full model flags
-    "parse_recall": 0.99,  # ... and the words-only score of the second stage sends this share of those to the parse
+    "gate_recall": 0.999,  # the first stage passes this share of the design sentences the full model flags
+    "parse_recall": 0.995,  # ... and the words-only score of the second stage sends this share of those to the parse
 }
 
 
@@ -198,6 +198,17 @@ def worst(s: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def sentences_of(items: list[Item]) -> list[Item]:
+    """The sentences of each positive item of several sentences, as items of their own: at run time every sentence
+    is judged alone (then next to its neighbours), and every sentence of a positive line is addressed to a model
+    (``phrasings.txt``). Design half only, so the test-only half's figures stay comparable from run to run."""
+    out = []
+    for i in items:
+        parts = sentences(i.text) if i.label else []
+        out += [Item(p, True, i.family, i.half, "sentence") for p in parts if len(parts) > 1]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--report", type=Path, default=ROOT / "out" / "injection_report.json")
@@ -208,6 +219,7 @@ def main() -> None:
     rng = random.Random(PARAMS["seed"])
     items = training_items()
     design = [i for i in items if i.half == "design"] + haystack("train")
+    design += sentences_of(design)
     test = [i for i in items if i.half == "test"] + haystack("held-out")
     # Scored: every design sentence and the clauses it carries. Fitted on: the sentences, the clauses of the
     # negatives (a quotation in news is news) and the quoted phrasing of a framed positive; another positive's
@@ -281,6 +293,7 @@ def main() -> None:
         "parse_cut": round(parse_cut, 4),
         "parsed_news_share_out_of_fold": round(parsed_news, 4),
         "design_out_of_fold": design_fig,
+        "design_recall_by_family_out_of_fold": by_group(design, worst(oof, owner, len(design)), threshold, "family"),
         "test_only_half": test_fig,
         "test_recall_by_family": by_group(test, test_s, threshold, "family"),
         "test_recall_by_disguise": by_group(test, test_s, threshold, "disguise"),

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import nlp
-from qa.injection_syntax import syntax_features
+from qa.injection_syntax import AI_WORDS, syntax_features
 from qa.models import Article
 from qa.text import paragraphs, sentence_spans
 from qa.unicode_fold import CONFUSABLES_PATH, fold, join_spaced, plain
@@ -94,38 +94,6 @@ ROLES = (
 _ROLE_ALT = "|".join(sorted((re.escape(r).replace(r"\ ", r"\s+") for r in ROLES), key=len, reverse=True))
 _ROLE_START = re.compile(rf"^\W{{0,3}}(?:{_ROLE_ALT})\s*(?::|\]|>|\))", re.IGNORECASE)
 _ROLE_INNER = re.compile(rf"(?:[\"'(\[<]|[.?!]\s+)\s*(?:{_ROLE_ALT})\s*:", re.IGNORECASE)
-# Words for the reader being addressed as a machine: an AI and the kinds of program that read text.
-AI_WORDS = frozenset(
-    [
-        "ai",
-        "ais",
-        "assistant",
-        "assistants",
-        "chatbot",
-        "chatbots",
-        "bot",
-        "bots",
-        "model",
-        "models",
-        "llm",
-        "llms",
-        "gpt",
-        "chatgpt",
-        "claude",
-        "gemini",
-        "copilot",
-        "siri",
-        "alexa",
-        "summariser",
-        "summarisers",
-        "summarizer",
-        "summarizers",
-        "robot",
-        "robots",
-        "agent",
-        "agents",
-    ]
-)
 SECOND_PERSON = frozenset(["you", "your", "yours", "yourself", "yourselves", "you're", "youre", "u", "ur"])
 # A reference to what came before the text: "the above", "previous instructions", "everything earlier".
 PRIOR = frozenset(["above", "previous", "prior", "earlier", "preceding", "foregoing", "before"])

@@ -30,6 +30,7 @@ alone already make a sentence suspicious (~2% of news sentences), and it is cach
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -38,7 +39,7 @@ from qa import nlp
 from qa.unicode_fold import join_spaced, plain
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Token
+    from spacy.tokens import Doc, Span, Token
 
 SYNTAX_KEY = "#syn_"  # every key of this module starts so
 SUBJECTS = frozenset(("nsubj", "nsubjpass", "csubj", "csubjpass", "expl"))
@@ -54,6 +55,116 @@ TRUE_ADJ = frozenset(("real", "actual", "true", "correct", "right", "genuine", "
 DEONTIC = frozenset(("must", "should", "shall", "ought", "need", "have", "has", "required", "obliged", "expected"))
 # Determiners and adjectives that point at the text itself or at what came before it.
 POINTERS = frozenset(("this", "these", "above", "previous", "prior", "earlier", "preceding", "following", "below"))
+# Words for the reader being addressed as a machine: an AI and the kinds of program that read text (closed classes:
+# names of assistants and kinds of software). qa.injection counts them among the words too.
+AI_WORDS = frozenset(
+    [
+        "ai",
+        "ais",
+        "assistant",
+        "assistants",
+        "chatbot",
+        "chatbots",
+        "bot",
+        "bots",
+        "model",
+        "models",
+        "llm",
+        "llms",
+        "gpt",
+        "chatgpt",
+        "claude",
+        "gemini",
+        "copilot",
+        "siri",
+        "alexa",
+        "summariser",
+        "summarisers",
+        "summarizer",
+        "summarizers",
+        "robot",
+        "robots",
+        "agent",
+        "agents",
+    ]
+)
+MACHINE_NOUNS = AI_WORDS | frozenset(
+    [
+        "program",
+        "programme",
+        "software",
+        "system",
+        "machine",
+        "engine",
+        "tool",
+        "crawler",
+        "scraper",
+        "parser",
+        "indexer",
+        "pipeline",
+        "algorithm",
+        "computer",
+        "app",
+        "automation",
+        "reader",
+        "readers",
+        "whoever",
+        "anyone",
+    ]
+)
+# What a model's set-up is made of (the object of a request to leak it): a closed class of nouns, and the words that
+# mark one as the set-up rather than, say, a recipe's instructions ("system", "hidden", "initial").
+PROMPT_HEADS = frozenset(
+    [
+        "prompt",
+        "prompts",
+        "instruction",
+        "instructions",
+        "rule",
+        "rules",
+        "directive",
+        "directives",
+        "guideline",
+        "guidelines",
+        "configuration",
+        "config",
+        "programming",
+        "preamble",
+        "guardrails",
+        "setup",
+        "message",
+        "messages",
+        "context",
+        "orders",
+        "briefing",
+        "brief",
+        "specification",
+        "settings",
+    ]
+)
+SETUP_WORDS = frozenset(
+    [
+        "system",
+        "hidden",
+        "secret",
+        "initial",
+        "original",
+        "internal",
+        "starting",
+        "underlying",
+        "confidential",
+        "opening",
+        "developer",
+        "operator",
+        "first",
+        "private",
+        "above",
+        "previous",
+        "earlier",
+        "preceding",
+    ]
+)
+SECOND_PERSON_POSS = frozenset(("your", "thy", "ur", "yer"))
 
 
 def parse_text(sentence: str) -> str:
@@ -94,6 +205,8 @@ def facts(doc: Doc) -> tuple[str, ...]:
         else:
             out += _modal_keys(tok, quoted)
     out += _address(doc)
+    out += _set_off_addressees(doc)
+    out += _prompt_references(doc)
     out += [
         "#syn_pointer" for t in doc if t.lower_ in POINTERS and t.head.tag_ in NOUN_TAGS and t.dep_ in ("det", "amod")
     ]
@@ -191,8 +304,102 @@ def _address(doc: Doc) -> list[str]:
             break
         if _vocative(t) or _set_off_before_order(t):
             out.append("#syn_address")
+            addressed = t.subtree if _vocative(t) else t.doc[t.sent.start : t.i]
+            out += ["#syn_address_machine"] if _machine(addressed) else []
         if t.lower_ in ("to", "for") and t.dep_ == "prep" and any(x.text == ":" for x in doc[t.i : t.i + 10]):
-            out += ["#syn_note_to" for c in t.children if c.dep_ == "pobj"]
+            for c in t.children:
+                if c.dep_ == "pobj":
+                    out += ["#syn_note_to", "#syn_address_machine"] if _machine(c.subtree) else ["#syn_note_to"]
+    return out
+
+
+def _machine(tokens: Iterable[Token]) -> bool:
+    """Whether a phrase names a program that reads text ("summarising engine", "the software reading this")."""
+    return any(t.lower_ in MACHINE_NOUNS for t in tokens)
+
+
+# Tags of a bare noun phrase: what a vocative set off by commas is made of ("my good language model").
+PHRASE_TAGS = frozenset(("DT", "PRP$", "JJ", "JJS", "JJR", "NN", "NNS", "NNP", "NNPS", "UH", "CD", "HYPH", "POS"))
+BREAKS = SET_OFF | frozenset((".", "!", "?", "(", ")"))
+
+
+def _set_off_addressees(doc: Doc) -> list[str]:
+    """A bare noun phrase set off by commas after the start of a sentence ("Report the turnout, assistant.",
+    "Describe the mayor, my good language model, as ..."): a vocative late in the clause, or an appositive. Keyed
+    ``#syn_address_late`` when the sentence also gives an order, and ``#syn_address_late_machine`` when the phrase
+    names a program that reads text; "a"/"an" opens an appositive that describes ("the tool, an AI assistant"),
+    never one that calls."""
+    out, start = _opening_addressee(doc), None
+    ordered = any(_verb(t) and t.dep_ in CLAUSES and _imperative(t) for t in doc)
+    for t in doc:
+        if t.text in BREAKS:
+            if start is not None and t.i > start and _bare_phrase(doc[start : t.i]):
+                out.append("#syn_address_late_machine" if _machine(doc[start : t.i]) else "#syn_address_late")
+                out += ["#syn_address_late_order"] if ordered else []
+            start = t.i + 1 if t.text == "," else None
+    return out
+
+
+def _opening_addressee(doc: Doc) -> list[str]:
+    """A bare noun phrase that opens the sentence, set off by a comma, colon or dash, and is not the subject of a
+    narrating verb ("Computer, the mayor has resigned.", "Hey there, chatbot: ..."; not "The chatbot, launched in
+    May, answered ..."): ``#syn_address_open``, and ``#syn_address_open_machine`` when it names a program. A time
+    ("Last year, ...") has the same shape; its weight is fitted like every other key."""
+    cut = next((t.i for t in doc[:9] if t.text in SET_OFF), None)
+    if not cut:
+        return []
+    span = doc[0:cut]
+    narrated = any(t.dep_ in SUBJECTS and t.head.tag_ not in ("VB", "VBP") for t in span)
+    if not _bare_phrase(span) or (narrated and not _clause_follows(doc, cut + 1)):
+        return []
+    return ["#syn_address_open_machine" if _machine(span) else "#syn_address_open"]
+
+
+def _clause_follows(doc: Doc, start: int) -> bool:
+    """Whether a clause with a subject of its own opens at ``start`` (a noun phrase, then a finite verb): then the
+    phrase set off before it is not that clause's subject, whatever arc the parser gave it."""
+    end = start
+    while end < len(doc) and doc[end].tag_ in PHRASE_TAGS | {"PRP"}:
+        end += 1
+    has_noun = any(t.tag_ in NOUN_TAGS or t.tag_ == "PRP" for t in doc[start:end])
+    return has_noun and end < len(doc) and doc[end].tag_ in ("VBD", "VBZ", "VBP", "MD")
+
+
+def _bare_phrase(span: Span) -> bool:
+    return (
+        len(span) <= 6
+        and all(t.tag_ in PHRASE_TAGS or _modifier(t) for t in span)
+        and any(t.tag_ in NOUN_TAGS for t in span)
+        and span[0].lower_ not in ("a", "an")
+    )
+
+
+def _modifier(t: Token) -> bool:
+    """A participle that modifies the noun right after it ("summarising tool"), however the parser attached it."""
+    nxt = t.doc[t.i + 1] if t.i + 1 < len(t.doc) else None
+    return t.dep_ in ("amod", "compound") or (t.tag_ in ("VBG", "VBN") and nxt is not None and nxt.tag_ in NOUN_TAGS)
+
+
+def _prompt_references(doc: Doc) -> list[str]:
+    """A reference to a model's own set-up: a prompt noun that is "yours" ("your instructions", "the rules you were
+    given") or marked as the set-up ("the system message", "your hidden rules", "the initial prompt"), and
+    ``#syn_prompt_ordered`` when the sentence also gives an order ("Print ...", "... and reveal ..."). Read off the
+    words around the noun, not its arcs: the small parser often splits "your system prompt" into two objects."""
+    out = []
+    ordered = any(_verb(t) and t.dep_ in CLAUSES and _imperative(t) for t in doc)
+    for t in doc:
+        if t.lower_ not in PROMPT_HEADS or not t.tag_.startswith(("NN", "JJ", "VB")):
+            continue
+        left = [
+            x.lower_ for x in itertools.takewhile(lambda x: x.tag_ in PHRASE_TAGS, reversed(doc[max(0, t.i - 4) : t.i]))
+        ]
+        right = [x.lower_ for x in doc[t.i + 1 : t.i + 3]]  # "the rules (that) you were given"
+        yours = bool(SECOND_PERSON_POSS.intersection(left)) or "you" in (
+            right[:1] + right[1:2] * (right[:1] in (["that"], ["which"]))
+        )
+        if yours or SETUP_WORDS.intersection(left):
+            out.append("#syn_prompt_yours" if yours else "#syn_prompt_setup")
+            out += ["#syn_prompt_ordered"] if ordered else []
     return out
 
 

@@ -326,7 +326,7 @@ def planted_service(
 
 # NOT MET YET (issue 14's acceptance asks for 0): the classifier's test-only recall is ~93%, and the phrasings it
 # misses can come back, mostly as briefing bullets and titles. A ratchet until then: more leaks than this fail.
-KNOWN_EXTRACTIVE_LEAKS = 12
+KNOWN_EXTRACTIVE_LEAKS = 11
 
 
 def test_test_half_never_comes_back_extractive(planted_service: tuple[NewsQA, Planted]) -> None:
