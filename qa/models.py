@@ -87,6 +87,12 @@ class Chunk(BaseModel):
     def id(self) -> str:
         return f"{self.article_id}:{self.chunk_index}"
 
+    @staticmethod
+    def key_of(chunk_id: str) -> tuple[str, int] | None:
+        """``(article_id, chunk_index)`` of a chunk's :attr:`id` (article ids may hold colons), or None."""
+        article_id, sep, index = chunk_id.rpartition(":")
+        return (article_id, int(index)) if sep and article_id and index.isdigit() else None
+
 
 class Hit(BaseModel):
     """A retrieved chunk with its fused score."""

@@ -98,20 +98,22 @@ class ChromaIndex:
                 self.collection.delete(where={"article_id": {"$in": list(article_ids[b : b + 100])}})
 
     def query(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[tuple[str, int, float]]:
-        """Nearest chunks as ``(article_id, chunk_index, cosine similarity)``."""
+        """Nearest chunks as ``(article_id, chunk_index, cosine similarity)``.
+
+        A vector's id names its chunk (:attr:`Chunk.id`), so only distances are read: reading the results'
+        metadata from Chroma's SQLite was most of a query (240 results at 33k chunks: 9.9 ms with it, 1.6 ms
+        without). A vector whose article is being deleted or replaced, by this process or another, can still be
+        found; the article rows decide what is answered from (only ``ready`` articles, their current chunks)."""
         res = _retrying_transient_reads(
             lambda: self.collection.query(
-                query_embeddings=[vector], n_results=n, where=_where(filters), include=["metadatas", "distances"]
+                query_embeddings=[vector], n_results=n, where=_where(filters), include=["distances"]
             ),
             self.settings,
         )
-        metas = (res.get("metadatas") or [[]])[0]
+        ids = (res.get("ids") or [[]])[0]
         dists = (res.get("distances") or [[]])[0]
-        return [
-            (str(m["article_id"]), int(m["chunk_index"]), 1.0 - float(d))
-            for m, d in zip(metas, dists, strict=True)
-            if _is_live(m)
-        ]
+        keys = [Chunk.key_of(str(i)) for i in ids]
+        return [(*key, 1.0 - float(d)) for key, d in zip(keys, dists, strict=True) if key is not None]
 
     def count(self) -> int:
         with _server_reachable(self.settings):
@@ -166,13 +168,6 @@ def _retrying_transient_reads(read: Callable[[], Any], settings: Settings) -> An
                 raise StoreUnavailable("the vector index is being written by another request; retry shortly") from exc
             time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
-
-
-def _is_live(meta: Any) -> bool:
-    """A vector whose record is being deleted or replaced (by this process or another one) can still be found by
-    the nearest-neighbour search while its metadata is already gone: Chroma returns ``None`` for it. Such a chunk
-    is skipped; the article rows decide what is answered from anyway (only ``ready`` articles)."""
-    return isinstance(meta, dict) and "article_id" in meta and isinstance(meta.get("chunk_index"), int)
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

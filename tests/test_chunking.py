@@ -35,3 +35,14 @@ def test_overlong_sentence_is_split_within_budget() -> None:
     chunks = chunk_text("a", body, max_tokens=100, overlap_tokens=10)
     assert all(count_tokens(c.text) <= 110 for c in chunks)
     assert chunks[0].start == 0 and chunks[-1].end == len(body)
+
+
+def test_a_chunk_id_gives_back_its_article_and_index() -> None:
+    """The vector index reads hits from ids alone (qa.vectors.ChromaIndex.query), so the id must round-trip, also for
+    article ids with colons; anything else is no chunk."""
+    from qa.models import Chunk
+
+    for aid in ("plain", "urn:news:2025:17", "a:b:"):
+        chunk = Chunk(article_id=aid, chunk_index=12, start=0, end=1, text="x")
+        assert Chunk.key_of(chunk.id) == (aid, 12)
+    assert [Chunk.key_of(i) for i in ("no-index", "trailing:", ":3", "a:-1", "a:1x")] == [None] * 5

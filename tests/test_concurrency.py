@@ -56,7 +56,8 @@ def test_parallel_ingest_search_delete(tmp_path: Path) -> None:
 
 def test_a_vector_whose_record_is_going_is_skipped(demo_service: NewsQA, tmp_path: Path) -> None:
     """What Chroma returns while a delete or replace is under way (chroma-core/chroma#2007): nearest neighbours
-    whose metadata is already gone come back as ``None``. Dense search skips them instead of failing."""
+    whose records are already gone (their metadata comes back as ``None``; the query reads ids and distances only)
+    and chunks an article no longer has. Dense search skips them instead of failing or citing them."""
     svc = NewsQA(Settings(data_dir=tmp_path), embedder=demo_service.embedder)
     svc.ingest_records(
         [
@@ -69,7 +70,11 @@ def test_a_vector_whose_record_is_going_is_skipped(demo_service: NewsQA, tmp_pat
 
     def query_during_a_delete(*args: object, **kwargs: object) -> dict:
         res = real_query(*args, **kwargs)
-        res["metadatas"][0][0] = None  # the first neighbour's record is going
+        gone = ["tide-0:0", "tide-1:7", "not a chunk id"]  # an article deleted, a chunk replaced, a stray record
+        res["ids"][0][:0] = gone
+        res["distances"][0][:0] = [0.0] * len(gone)
+        if res.get("metadatas"):
+            res["metadatas"][0][:0] = [None] * len(gone)
         return res
 
     collection.query = query_during_a_delete
@@ -79,7 +84,7 @@ def test_a_vector_whose_record_is_going_is_skipped(demo_service: NewsQA, tmp_pat
     finally:
         collection.query = real_query
         svc.close()
-    assert len(hits) == 1 and answer.question
+    assert sorted(h.article_id for h in hits) == ["tide-1", "tide-2"] and answer.question
 
 
 @pytest.mark.parametrize(
