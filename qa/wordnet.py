@@ -109,3 +109,59 @@ def is_a(word: str, category: str) -> bool:
 def is_category(word: str) -> bool:
     """Whether ``word`` is a noun specific enough to type an answer by (``is_a`` is never true of a vaguer one)."""
     return bool(_category(word))
+
+
+# English plurals WordNet files under a different lemma: "people" is also the plural of "person".
+_SUPPLETIVE = {"people": ("person",)}
+
+
+def _bases(word: str) -> tuple[str, ...]:
+    return (*lemmas(word), *_SUPPLETIVE.get(word.lower(), ()))
+
+
+@lru_cache(maxsize=8192)
+def _lineage(word: str) -> frozenset[int]:
+    """The word's commonest senses and every synset above them (the whole way up)."""
+    nouns = _nouns()
+    seen = frontier = frozenset(s for b in _bases(word) for s in nouns.lemmas[b][:KIND_SENSES])
+    while frontier:
+        frontier = frozenset(h for s in frontier for h in nouns.hyper[s]) - seen
+        seen |= frontier
+    return seen
+
+
+# The broad kinds of thing a count counts, each headed by the sense of a WordNet noun that lies above an example
+# (which sense of "unit" is meant: the one above "mile"): a count of one kind never answers a question counting
+# another ("how many people" is not answered by "300 homes" or "12 years"). Groups of people count as people
+# ("5,000 troops", "a staff of 40"). Events, acts and states are no kind here: "12 deaths" or "300 arrests" may
+# well be how many people.
+_COUNT_KINDS = {
+    "people": (("person", "teacher"), ("organisation", "army")),
+    "artifacts": (("artifact", "hammer"),),
+    "places": (("location", "city"),),
+    "times": (("period", "year"),),
+    "units": (("unit", "mile"),),
+}
+
+
+@lru_cache(maxsize=1)
+def _count_kind_heads() -> dict[str, frozenset[int]]:
+    nouns = _nouns()
+    return {
+        kind: frozenset(s for lemma, example in heads for s in nouns.lemmas.get(lemma, ()) if s in _lineage(example))
+        for kind, heads in _COUNT_KINDS.items()
+    }
+
+
+@lru_cache(maxsize=8192)
+def count_kinds(word: str) -> frozenset[str]:
+    """The broad kinds (:data:`_COUNT_KINDS`) the noun's commonest senses belong to; empty when none or unknown."""
+    lineage = _lineage(word)
+    return frozenset(kind for kind, heads in _count_kind_heads().items() if heads & lineage)
+
+
+def counts_differ(counted: str, asked: str) -> bool:
+    """Whether a number counting ``counted`` cannot answer a question counting ``asked``: both nouns have a broad
+    kind and they share none."""
+    mine, theirs = count_kinds(counted), count_kinds(asked)
+    return bool(mine and theirs and not mine & theirs)

@@ -539,3 +539,94 @@ def test_a_speakers_own_words_lead_the_answer() -> None:
     draft = _ask("What did Ada Lune say about the dam?", SPEAKER_ARTICLE)
     assert draft.answerable, _text(draft)
     assert draft.sentences[0].text.startswith("Ada Lune, the project's engineer, said the work would start in spring")
+
+
+# --- a count answers only a count of the same kind of thing ----------------------------------------------------------
+COUNTS_OF_OTHER_THINGS = [
+    (
+        "How many people were hurt in the Brennick depot blast?",
+        "The blast at the Brennick bus depot on Friday damaged 40 buses and shattered windows along Quay Street, "
+        "the fire service said.\n\nThe depot will stay shut while engineers check the roof.",
+    ),
+    (
+        "How many people live in the Salt Row flats?",
+        "The Salt Row flats were built 60 years ago and have 14 floors, the housing office said.\n\n"
+        "Residents have asked for the lifts to be replaced.",
+    ),
+    (
+        "How many workers will the Fenmore mill take on?",
+        "The Fenmore mill will reopen after 3 years, its new owner said on Tuesday.\n\n"
+        "It will make felt for the building trade.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body"), COUNTS_OF_OTHER_THINGS)
+def test_a_number_counting_another_kind_of_thing_is_no_answer(question: str, body: str) -> None:
+    draft = _ask(question, body)
+    assert draft.short_answer is None, draft.short_answer
+
+
+COUNTS = [
+    (
+        "How many people were moved out of the Greave estate?",
+        "Firefighters moved 230 residents out of the Greave estate overnight after the fire spread to 12 flats, "
+        "the council said.",
+        "230",
+    ),
+    (
+        "How many people lost their jobs when the Tallis works closed?",
+        "The Tallis works closed after 80 years, and 640 staff lost their jobs, the union said.",
+        "640",
+    ),
+    (
+        "How many soldiers were sent to the Dunmere border post?",
+        "The ministry sent 1,500 troops to the Dunmere border post in 4 trucks convoys last week.",
+        "1,500",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "count"), COUNTS)
+def test_a_count_is_of_the_kind_asked(question: str, body: str, count: str) -> None:
+    short = _ask(question, body).short_answer
+    assert short is not None and count in short, short
+
+
+@pytest.mark.parametrize(
+    ("sentence", "number", "noun"),
+    [
+        ("The fire destroyed 300 homes and left 1,200 people without power.", "300", "homes"),
+        ("About 5 million people voted in the referendum.", "5", "people"),
+        ("Twelve of the workers were taken to hospital.", "Twelve", "workers"),
+        ("The plant will add 400 new jobs next year.", "400", "jobs"),
+        ("The death toll rose to 12 on Monday.", "12", None),
+    ],
+)
+def test_the_noun_a_number_counts_is_read_from_the_parse(sentence: str, number: str, noun: str | None) -> None:
+    from qa.generators.readings import counted_noun
+    from qa.nlp import parse_many
+
+    start = sentence.index(number)
+    assert counted_noun(parse_many([sentence])[0], start, start + len(number)) == noun
+
+
+@pytest.mark.parametrize(
+    ("counted", "asked", "differ"),
+    [
+        ("homes", "people", True),
+        ("years", "people", True),
+        ("buses", "people", True),
+        ("kilometres", "days", True),
+        ("residents", "people", False),
+        ("troops", "soldiers", False),
+        ("staff", "workers", False),
+        ("deaths", "people", False),  # an event may well be how many people
+        ("arrests", "people", False),
+        ("flats", "homes", False),
+    ],
+)
+def test_counts_of_different_kinds_of_thing(counted: str, asked: str, differ: bool) -> None:
+    from qa.wordnet import counts_differ
+
+    assert counts_differ(counted, asked) is differ

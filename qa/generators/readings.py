@@ -2,7 +2,8 @@
 
 - relation: who or what fills the role the question asks about of its verb (:mod:`qa.generators.relation`);
 - entities: the recogniser's reading of a person question's name candidates;
-- report dates: a date on a reporting verb is when something was said, not when the reported event happens.
+- report dates: a date on a reporting verb is when something was said, not when the reported event happens;
+- counted nouns: a number counts the noun it modifies, which may not be what the question counts.
 
 Passages are parsed in one batch (:func:`qa.nlp.parse_many`), only for the questions that read them.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from qa import wordnet
 from qa.generators import relation
 from qa.generators.candidate import Candidate
 from qa.generators.evidence import Sentence
@@ -31,17 +33,20 @@ def parsed_passages(
     question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]
 ) -> dict[tuple[str, int], Doc]:
     """The passages the relation and entity readings need, parsed in one batch: of the best ``RELATION_SENTENCES``,
-    those with a form of the question's verb (relation questions) and, for a person question, those of the best
-    ``ENTITY_SENTENCES`` holding a name candidate. Other questions parse nothing."""
-    if question.atype not in ("person", "entity", "date"):
+    those with a form of the question's verb (relation questions) and, of the best ``ENTITY_SENTENCES``, those holding
+    a name candidate (person questions), a date (date questions) or a number (count questions). Other questions
+    parse nothing."""
+    if question.atype not in ("person", "entity", "date", "count"):
         return {}
-    rel = relation.question_relation(question.text) if question.atype != "date" else None
+    rel = relation.question_relation(question.text) if question.atype in ("person", "entity") else None
+    count = asked_count(question)
     wanted = []
     for rank, s in enumerate(sentences[:RELATION_SENTENCES]):
         verb = rel is not None and bool(rel.stems & s.terms)
         named = question.atype == "person" and rank < ENTITY_SENTENCES and any(c.kind == "name" for c in found[s.key])
         dated = question.atype == "date" and rank < ENTITY_SENTENCES and any(c.kind == "date" for c in found[s.key])
-        if verb or named or dated:
+        counted = count is not None and rank < ENTITY_SENTENCES and any(c.kind == "number" for c in found[s.key])
+        if verb or named or dated or counted:
             wanted.append(s)
     if not wanted:
         return {}
@@ -142,3 +147,59 @@ def mark_report_dates(
                 and any(k.dep_ in ("ccomp", "xcomp") for k in verb.children)
             ):
                 c.dropped = "date_of_the_report"
+
+
+def asked_count(question: Question) -> str | None:
+    """The noun a "how many" question counts, from its parse ("how many people live ..." counts "people", though
+    the word rule of :func:`qa.generators.questions.analyse` cannot tell "live" is no noun); None for other
+    questions, or a noun of no broad kind (:func:`qa.wordnet.count_kinds`)."""
+    if question.atype != "count":
+        return None
+    from qa.nlp import parse
+
+    many = next((t for t in parse(question.text) if t.lower_ == "many" and t.head.pos_ in ("NOUN", "PROPN")), None)
+    noun = many.head.text.lower() if many is not None else None
+    return noun if noun and wordnet.count_kinds(noun) else None
+
+
+def mark_counted_nouns(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """Drop a number that the parse has counting a noun of another broad kind than the question counts
+    (:func:`qa.wordnet.counts_differ`): "how many people ..." is not answered by "300 homes" or "12 years"."""
+    asked = asked_count(question)
+    if asked is None:
+        return
+    for s in sentences[:ENTITY_SENTENCES]:
+        doc = docs.get(s.key)
+        if doc is None:
+            continue
+        for c in found[s.key]:
+            if c.kind != "number" or c.dropped:
+                continue
+            noun = counted_noun(doc, c.start - s.start, c.end - s.start)
+            if noun is not None and wordnet.counts_differ(noun, asked):
+                c.dropped = "counts_something_else"
+
+
+def counted_noun(doc: Doc, start: int, end: int) -> str | None:
+    """The noun the number at ``doc.text[start:end]`` counts: the noun it modifies ("300 new homes", "5 million
+    people": "5" is part of "million"), or the noun of its "of" ("12 of the workers"); None when it counts nothing
+    said ("the toll rose to 12")."""
+    tokens = [t for t in doc if start <= t.idx < end]
+    if not tokens:
+        return None
+    t = tokens[-1]
+    while t.dep_ in ("compound", "quantmod") and t.head.pos_ == "NUM" and t.head.i != t.i:
+        t = t.head
+    if t.dep_ == "nummod" and t.head.pos_ in ("NOUN", "PROPN"):
+        return t.head.text.lower()
+    for prep in t.children:
+        if prep.dep_ == "prep" and prep.lower_ == "of":
+            objects = [o for o in prep.children if o.dep_ == "pobj" and o.pos_ == "NOUN"]
+            if objects:
+                return objects[0].text.lower()
+    return None
