@@ -154,14 +154,35 @@ def _count_kind_heads() -> dict[str, frozenset[int]]:
 
 
 @lru_cache(maxsize=8192)
-def count_kinds(word: str) -> frozenset[str]:
-    """The broad kinds (:data:`_COUNT_KINDS`) the noun's commonest senses belong to; empty when none or unknown."""
-    lineage = _lineage(word)
+def _synset_lineage(synset: int) -> frozenset[int]:
+    hyper = _nouns().hyper
+    seen = frontier = frozenset([synset])
+    while frontier:
+        frontier = frozenset(h for s in frontier for h in hyper[s]) - seen
+        seen |= frontier
+    return seen
+
+
+def _kinds_of(synset: int) -> frozenset[str]:
+    lineage = _synset_lineage(synset)
     return frozenset(kind for kind, heads in _count_kind_heads().items() if heads & lineage)
 
 
+@lru_cache(maxsize=8192)
+def count_kinds(word: str) -> frozenset[str]:
+    """The broad kinds (:data:`_COUNT_KINDS`) any of the noun's commonest senses belongs to; empty when none."""
+    return frozenset(k for s in _common_senses(word) for k in _kinds_of(s))
+
+
+def _common_senses(word: str) -> frozenset[int]:
+    nouns = _nouns()
+    return frozenset(s for b in _bases(word) for s in nouns.lemmas[b][:KIND_SENSES])
+
+
 def counts_differ(counted: str, asked: str) -> bool:
-    """Whether a number counting ``counted`` cannot answer a question counting ``asked``: both nouns have a broad
-    kind and they share none."""
-    mine, theirs = count_kinds(counted), count_kinds(asked)
-    return bool(mine and theirs and not mine & theirs)
+    """Whether a number counting ``counted`` cannot answer a question counting ``asked``: every common sense of the
+    counted noun has a broad kind, and none of them is a kind of the asked noun ("52,000 units" may be batteries:
+    a unit is also any one thing)."""
+    wanted = count_kinds(asked)
+    senses = _common_senses(counted)
+    return bool(wanted and senses) and all(_kinds_of(s) and not _kinds_of(s) & wanted for s in senses)

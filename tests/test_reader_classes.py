@@ -545,7 +545,7 @@ def test_a_speakers_own_words_lead_the_answer() -> None:
 COUNTS_OF_OTHER_THINGS = [
     (
         "How many people were hurt in the Brennick depot blast?",
-        "The blast at the Brennick bus depot on Friday damaged 40 buses and shattered windows along Quay Street, "
+        "The blast at the Brennick bus depot on Friday damaged 40 cars and shattered windows along Quay Street, "
         "the fire service said.\n\nThe depot will stay shut while engineers check the roof.",
     ),
     (
@@ -616,7 +616,8 @@ def test_the_noun_a_number_counts_is_read_from_the_parse(sentence: str, number: 
     [
         ("homes", "people", True),
         ("years", "people", True),
-        ("buses", "people", True),
+        ("cars", "people", True),
+        ("units", "batteries", False),  # a unit is also any one thing
         ("kilometres", "days", True),
         ("residents", "people", False),
         ("troops", "soldiers", False),
@@ -630,3 +631,46 @@ def test_counts_of_different_kinds_of_thing(counted: str, asked: str, differ: bo
     from qa.wordnet import counts_differ
 
     assert counts_differ(counted, asked) is differ
+
+
+# --- "what did X <verb>?": the thing the parse has as the verb's object ------------------------------------------------
+OBJECTS = [
+    (
+        "What did the Harwick council cancel in May?",
+        "The Harwick council cancelled a concert the city orchestra was due to give in Linden Park in May, its leader "
+        "said on Monday.\n\nThe orchestra will play in the town hall instead.",
+        "a concert",
+    ),
+    (
+        "What did Ada Lune sell last year?",
+        "Ada Lune sold a farm her grandfather had bought near the river last year, her lawyer said.",
+        "a farm",
+    ),
+    (
+        "What will the Tarn water board build next?",
+        "The Tarn water board will build a second reservoir above the village next, its chair Ines Rowe said.",
+        "a second reservoir",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "thing"), OBJECTS)
+def test_what_someone_did_something_to_is_the_object_of_the_verb(question: str, body: str, thing: str) -> None:
+    assert _ask(question, body).short_answer == thing
+
+
+NO_OBJECT = [
+    (
+        "What did the Tarn water board build last year?",
+        "The Tarn water board spent last year on repairs to the dam at Kelso Bridge, its chair Ines Rowe said.",
+    ),
+    (
+        "What did the Brisk Valley drivers' union decide on Friday?",
+        "Members of the Brisk Valley Transport Union voted on Friday to accept the bus company's pay offer.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "body"), NO_OBJECT)
+def test_no_name_stands_in_for_an_object_the_articles_do_not_give(question: str, body: str) -> None:
+    assert _ask(question, body).short_answer is None

@@ -99,6 +99,8 @@ class Question:
     asks_age: bool = False  # "how old", "what age": only an age answers, not any number
     asks_change: bool = False  # "by how much did it rise": a percentage answers a question about a price
     subject: str | None = None  # "Who is Ada Lune?": the named thing a description is asked of, as written
+    # "What did the council cancel?": only what the parse has as the object of that verb answers
+    object_of_verb: bool = False
 
     @property
     def is_why(self) -> bool:
@@ -197,6 +199,29 @@ def _identity_subject(clause: str) -> str | None:
     return None
 
 
+def _asks_for_an_object(question: str) -> bool:
+    """ "What did the council cancel?": "what" is the object of a verb with a subject of its own, so the answer is a
+    thing (the phrase in that role: :func:`qa.generators.readings.mark_relation`). Not for what someone said or did,
+    or what happened: those are answered by a clause."""
+    from qa.generators.relation import REPORTING, question_relation
+
+    rel = question_relation(question)
+    return (
+        rel is not None
+        and rel.role == "object"
+        and bool(rel.subject)
+        and not rel.predicates & (_CLAUSE_VERBS | REPORTING)
+    )
+
+
+# Verbs whose object is an event or a clause, not a thing ("what did they do", "what did the panel conclude"): verbs
+# of doing and happening, of deciding, of knowing and finding, of wanting and proposing.
+_CLAUSE_VERBS = wordset(
+    "do happen mean decide agree conclude resolve choose find learn discover know realise realize show prove "
+    "think believe expect fear hope want wish plan intend propose suggest recommend ask demand urge"
+)
+
+
 def analyse(question: str) -> Question:
     clause = _clause(question)
     # The whole question first: a name with initials ("Ada K. Lune") would be cut by the sentence split of _clause.
@@ -204,6 +229,7 @@ def analyse(question: str) -> Question:
     subject = _identity_subject(question) or (_identity_subject(clause) if question.rstrip().endswith(clause) else None)
     low = normalize(clause)
     atype: AnswerType = "none"
+    object_of_verb = False
     head = None
     name_of = False
     role_of = False
@@ -245,7 +271,9 @@ def analyse(question: str) -> Question:
             head = None
         name_of = bool(re.search(r"\bnames? of\b", rest))
         if head is None:
-            atype = "entity" if wh == "which" or (named and "name" in rest.split()[:3]) else "none"
+            object_of_verb = wh == "what" and not named and _asks_for_an_object(question)
+            entity = wh == "which" or (named and "name" in rest.split()[:3]) or object_of_verb
+            atype = "entity" if entity else "none"
         elif head in TIME_NOUNS or head.rstrip("s") in TIME_NOUNS:
             atype = "date"
         elif head in PLACE_NOUNS:
@@ -286,5 +314,6 @@ def analyse(question: str) -> Question:
         wh=wh,
         asks_age=(nxt == "old" and wh == "how") or head in ("age", "ages"),
         asks_change=bool(_CHANGE.search(low)),
+        object_of_verb=object_of_verb,
         subject=subject,
     )

@@ -80,9 +80,10 @@ def mark_relation(
             head = any(c.start <= base + a.head_start and base + a.head_end <= c.end for a in args)
             c.features["fills_relation" if head else "other_role"] = 1.0
         for a in args:
-            text = s.text[a.start : a.end]
+            end = a.end if len(s.text[a.start : a.end].split()) <= _MAX_DESCRIPTION_TOKENS else a.core_end
+            text = s.text[a.start : end]
             if a.common and len(text.split()) <= _MAX_DESCRIPTION_TOKENS and _DETERMINED.match(text):
-                c = Candidate(text, base + a.start, base + a.end, "description", s)
+                c = Candidate(text, base + a.start, base + end, "description", s)
                 c.features["fills_relation"] = 1.0
                 found[s.key].append(c)
 

@@ -64,8 +64,9 @@ def question_relation(question: str) -> Relation | None:
     role: Role = "object"
     if head.pos_ == "NOUN" and phrase.dep_ == "dobj" and any(c.dep_ == "aux" for c in head.children):
         # "Whom did the council hire?" tagged as a noun phrase "council hire": an auxiliary makes it a verb, and the
-        # noun before it its subject
-        subject = frozenset(term(c.text) for c in head.children if c.dep_ == "compound")
+        # noun before it its subject (or the subject it was given: "What will the water board build?")
+        doers = [c for c in head.children if c.dep_ in ("compound", "nsubj")]
+        subject = frozenset(term(t.text) for c in doers for t in c.subtree if _naming(t))
         return Relation(frozenset([head.lemma_.lower()]), "object", subject)
     if not others and phrase.dep_ == "nsubj" and head.pos_ in ("VERB", "AUX"):
         verbs = _chain(head, ("xcomp",))  # "which company agreed to buy": the subject of both
@@ -101,6 +102,7 @@ class Argument:
     head_start: int
     head_end: int
     common: bool  # headed by a common noun ("the chief engineer"), not a name or a pronoun
+    core_end: int  # the end of the phrase's core: up to its head, with an "of" phrase ("a list of its suppliers")
 
 
 def arguments(doc: Doc, relation: Relation) -> list[Argument] | None:
@@ -120,8 +122,29 @@ def arguments(doc: Doc, relation: Relation) -> list[Argument] | None:
             left, right = arg.left_edge, arg.right_edge
             # a lower-case word tagged as a name ("the Orrel parish council[PROPN]") is a common noun all the same
             common = arg.pos_ == "NOUN" or (arg.pos_ == "PROPN" and arg.text.islower())
-            out.append(Argument(left.idx, right.idx + len(right.text), arg.idx, arg.idx + len(arg.text), common))
+            core = _core_end(arg)
+            out.append(
+                Argument(
+                    left.idx,
+                    right.idx + len(right.text),
+                    arg.idx,
+                    arg.idx + len(arg.text),
+                    common,
+                    core.idx + len(core.text),
+                )
+            )
     return out
+
+
+def _core_end(head: Token) -> Token:
+    """The last word of a noun phrase's core: its head, or the end of an "of" phrase right after it ("a list of its
+    suppliers"); what follows (a relative clause, other prepositions) qualifies it: "a trip [the minister was to
+    make]"."""
+    nxt = head.nbor(1) if head.i + 1 < len(head.doc) else None
+    if nxt is not None and nxt.dep_ == "prep" and nxt.lower_ == "of" and nxt.head.i == head.i:
+        obj = next((c for c in nxt.children if c.dep_ == "pobj"), None)
+        return _core_end(obj) if obj is not None else head
+    return head
 
 
 _HONORIFICS = frozenset(["mr", "ms", "mrs", "dr", "prof", "sir"])

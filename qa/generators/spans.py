@@ -485,6 +485,9 @@ def short_answer(
             near, head = _proximity(c, pool.weights, question.head)
             align = _alignment(c, question, pool.weights)
             c.features |= {"sentence": s.score, "near": near, "head_noun_near": head, "align": align, "rank": rank}
+            if question.object_of_verb and not c.features.get("fills_relation"):
+                c.dropped = "not_the_object"  # "what did the council cancel": the parse must have it as the object
+                continue
             if (question.role_of or question.named) and head == 0:
                 c.dropped = "not_named_as_asked_role"  # "who is the mayor of X": named right next to it, or not at all
                 continue
