@@ -341,7 +341,7 @@ def _role_rank(token: Token) -> float:
     complement of a relational noun ("the capacity of the battery") goes just before that noun: the question
     asks for the capacity, it is about the battery."""
     head = token
-    while head.dep_ in ("compound", "amod", "nmod", "poss") and head.head is not head:
+    while head.dep_ in ("compound", "amod", "nmod", "poss") and head.head.i != head.i:
         head = head.head
     if head.dep_ == "pobj" and head.head.lower_ == "of" and head.head.head.pos_ == "NOUN":
         return _role_rank(head.head.head) - 0.5

@@ -674,3 +674,25 @@ NO_OBJECT = [
 @pytest.mark.parametrize(("question", "body"), NO_OBJECT)
 def test_no_name_stands_in_for_an_object_the_articles_do_not_give(question: str, body: str) -> None:
     assert _ask(question, body).short_answer is None
+
+
+def test_a_why_question_over_a_sentence_with_no_verb_finishes() -> None:
+    """A sentence whose root is a noun (a headline-like line) used to spin the cause reader forever: it climbed the
+    parse to a verb, testing tokens by identity, and spaCy makes a new token on each access. In a thread, so that
+    a regression fails here instead of hanging the run."""
+    import threading
+
+    done: list[Draft] = []
+    worker = threading.Thread(
+        target=lambda: done.append(
+            _ask(
+                "Why was the Orrel footbridge closed?",
+                "Closure of the Orrel footbridge for the whole of the winter.\n\nThe parish council met on Tuesday.",
+            )
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=60)
+    assert done, "the reader did not finish"
+    assert done[0].short_answer is None

@@ -101,7 +101,9 @@ def _parsed_cause(s: Sentence, event: set[str], question_terms: set[str]) -> boo
     for tok in doc:
         if term(tok.text) in event:
             v = tok
-            while v.pos_ not in ("VERB", "AUX") and v.head is not v:
+            # (spaCy makes a new Token on each access: a root is its own head by index, never by identity, so an
+            # identity test here never ended on a sentence whose root is no verb)
+            while v.pos_ not in ("VERB", "AUX") and v.head.i != v.i:
                 v = v.head
             if v.pos_ in ("VERB", "AUX"):
                 verbs.add(v)
@@ -209,7 +211,7 @@ def _supported_verb(question: str) -> Token | None:
     from qa.nlp import parse
 
     aux = next((t for t in parse(question) if t.lower_ in ("did", "does", "do") and t.dep_ == "aux"), None)
-    return aux.head if aux is not None and aux.head is not aux else None
+    return aux.head if aux is not None and aux.head.i != aux.i else None
 
 
 @lru_cache(maxsize=1)
