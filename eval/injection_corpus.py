@@ -144,7 +144,14 @@ DISGUISES: dict[str, dict[str, Callable[[str, random.Random], str]]] = {
 
 # How an article carries an injected line: on its own, or quoted in a reporting sentence.
 FRAMES = {
-    "design": ["{x}", 'One line of the post read: "{x}"', 'The leaflet ended with the words "{x}"'],
+    "design": [
+        "{x}",
+        'One line of the post read: "{x}"',
+        # Round five: a frame with a verb of attribution instead of 'The leaflet ended with the words "{x}"', so
+        # that "said" around a quotation is not learned as a sign of news from the negatives alone (the design
+        # frames had none); one frame replaced, not added, so the plain phrasings keep their share of the weight.
+        'The note, signed only with initials, said: "{x}"',
+    ],
     "test": ["{x}", 'A comment under the story said: "{x}"', 'Hidden in the page was a line reading "{x}"'],
 }
 

@@ -46,8 +46,8 @@ PARAMS = {
     "news_fp_target": 0.004,  # threshold: at most this share of the out-of-fold news sentences flagged
     "neighbour_fp_target": 0.02,  # lower threshold, used only next to an injected sentence
     "prune_below": 0.01,  # weights smaller than this are not shipped
-    "gate_recall": 0.999,  # the first stage passes this share of the design sentences the full model flags
-    "parse_recall": 0.995,  # ... and the words-only score of the second stage sends this share of those to the parse
+    "gate_recall": 1.0,  # the first stage passes this share of the design sentences the full model flags
+    "parse_recall": 0.998,  # ... and the words-only score of the second stage sends this share of those to the parse
 }
 
 

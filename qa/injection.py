@@ -13,7 +13,7 @@ How a sentence is judged:
 2. closed classes are matched by rule -- chat-template tokens are never news, so a sentence holding one is
    injected whatever else it says;
 3. everything else is learned (``qa/injection_weights.json``, fitted by ``eval/train_injection.py`` on the
-   design half of ``eval/data/injection/``): a words-only first stage (:class:`Gate`) rules out most news
+   design half of ``eval/data/injection/``): a first stage on words (:class:`Gate`) rules out most news
    sentences cheaply; the rest go to a logistic regression over named features (a role word and a colon at the
    start, second-person address, words for an AI, a reference to earlier instructions, an imperative verb opening
    a clause, a short label before a colon, a link, how reporting reads), facts of the dependency parse
@@ -94,6 +94,33 @@ ROLES = (
 _ROLE_ALT = "|".join(sorted((re.escape(r).replace(r"\ ", r"\s+") for r in ROLES), key=len, reverse=True))
 _ROLE_START = re.compile(rf"^\W{{0,3}}(?:{_ROLE_ALT})\s*(?::|\]|>|\))", re.IGNORECASE)
 _ROLE_INNER = re.compile(rf"(?:[\"'(\[<]|[.?!]\s+)\s*(?:{_ROLE_ALT})\s*:", re.IGNORECASE)
+# Greetings and calls for attention that open a vocative (a closed class of English).
+GREETINGS = frozenset(
+    [
+        "hey",
+        "hi",
+        "hello",
+        "hullo",
+        "dear",
+        "dearest",
+        "o",
+        "oh",
+        "yo",
+        "oi",
+        "psst",
+        "greetings",
+        "listen",
+        "attention",
+        "ahoy",
+        "howdy",
+        "good morning",
+        "good afternoon",
+        "good evening",
+        "good day",
+        "good night",
+        "heads up",
+    ]
+)
 SECOND_PERSON = frozenset(["you", "your", "yours", "yourself", "yourselves", "you're", "youre", "u", "ur"])
 # A reference to what came before the text: "the above", "previous instructions", "everything earlier".
 PRIOR = frozenset(["above", "previous", "prior", "earlier", "preceding", "foregoing", "before"])
@@ -194,8 +221,10 @@ def _quads(toks: list[str]) -> zip[tuple[str, str, str, str]]:
     return zip(toks, toks[1:], toks[2:], toks[3:], strict=False)
 
 
-GATE_KINDS = ("w:", "c:")
-_ZERO = itertools.repeat(0.0)  # the first stage sees only words and word classes
+GATE_KINDS = ("w:", "c:", "#opens_ai", "#greets")
+_ZERO = itertools.repeat(0.0)  # the first stage sees words, word classes and whether a machine is addressed first
+# The opening of a sentence up to its first comma, colon, semicolon or dash: where a vocative or "note for X:" sits.
+_OPENING = re.compile(r"^([^,:;\u2014\u2013]{1,60}?)\s*(?:[,:;\u2014\u2013]|\s-\s)")
 
 
 def features(
@@ -231,6 +260,10 @@ def word_features(sentence: str, view: str | None = None, toks: list[str] | None
         out.append("#role_inner")
     if _LABEL.match(view):
         out.append("#label")
+    if opens_ai(view):
+        out.append("#opens_ai")
+    if greets(view):
+        out.append("#greets")
     if _LINK.search(view):
         out.append("#link")
     you = sum(1 for w in words if w in SECOND_PERSON)
@@ -245,6 +278,28 @@ def word_features(sentence: str, view: str | None = None, toks: list[str] | None
     if len(words) <= 6:
         out.append("#short")
     return out + _imperative(toks) + _style(plain(sentence), words)
+
+
+def opens_ai(view: str) -> bool:
+    """Whether the sentence opens by naming an AI before its first comma, colon or dash ("Assistant, ...", "Hey
+    model: ...", "For the chatbot - ..."): the words of a vocative or an addressee, read however news-like the rest
+    is (a fabricated report after "Assistant," reads like news)."""
+    m = _OPENING.match(view)
+    if m is None:
+        return False
+    words = _TOKEN.findall(m.group(1))
+    return len(words) <= 5 and not ATTRIBUTION.intersection(words) and any(w in AI_WORDS for w in words)
+
+
+def greets(view: str) -> bool:
+    """Whether the sentence opens with a greeting or a call for attention and a comma, colon or dash within its
+    first words ("Hey Orla, ...", "Good evening, reader: ...", "Listen, ..."): it speaks to someone, and news speaks
+    to nobody outside its quotations."""
+    m = _OPENING.match(view)
+    if m is None:
+        return False
+    words = m.group(1).split()  # as written: "hi-tech" is no greeting
+    return 0 < len(words) <= 5 and (words[0] in GREETINGS or " ".join(words[:2]) in GREETINGS)
 
 
 def _imperative(toks: list[str]) -> list[str]:
@@ -298,7 +353,8 @@ def has_template_token(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Gate:
-    """The cheap first stage: a logistic regression on words and word classes only (no feature strings built),
+    """The cheap first stage: a logistic regression on words, word classes and two cheap signs of address
+    (:func:`greets`, :func:`opens_ai`; no feature strings built),
     fitted alongside the full model; a sentence scoring below ``cut`` skips the full model. ``cut`` is set so
     that the cascade keeps nearly every design-half sentence the full model flags (``eval/train_injection.py``).
     Each distinct word and each distinct class counts once, as in :func:`word_features`."""
@@ -307,11 +363,14 @@ class Gate:
     classes: dict[str, float]  # per word: its class's weight (for the words of a weighted class)
     bias: float
     cut: float
+    opens_ai: float = 0.0  # the weight of :func:`opens_ai`
+    greets: float = 0.0  # ... and of :func:`greets`
 
-    def logit(self, toks: list[str]) -> float:
+    def logit(self, toks: list[str], view: str = "") -> float:
         distinct = dict.fromkeys(toks)
         kinds = {word_classes()[t]: self.classes[t] for t in distinct if t in self.classes}
-        return self.bias + sum(map(self.words.get, distinct, _ZERO)) + sum(kinds.values())
+        z = self.bias + sum(map(self.words.get, distinct, _ZERO)) + sum(kinds.values())
+        return z + (self.opens_ai if opens_ai(view) else 0.0) + (self.greets if greets(view) else 0.0)
 
 
 @dataclass(frozen=True)
@@ -324,12 +383,18 @@ class Model:
     parse_cut: float = -math.inf  # below this logit without the parse facts, the sentence is not parsed
 
     def logit(
-        self, sentence: str, view: str | None = None, toks: list[str] | None = None, frame: tuple[str, ...] = ()
+        self,
+        sentence: str,
+        view: str | None = None,
+        toks: list[str] | None = None,
+        frame: tuple[str, ...] = (),
+        full: bool = False,
     ) -> float | None:
-        """The logit, or None when the words alone score below ``parse_cut`` (the parse is skipped: ~1 ms)."""
+        """The logit, or None when the words alone score below ``parse_cut`` (the parse is skipped: ~1 ms) unless
+        ``full``."""
         w = self.weights
         z = self.bias + sum(w.get(f, 0.0) for f in [*word_features(sentence, view, toks), *frame])
-        if z < self.parse_cut:
+        if z < self.parse_cut and not full:
             return None
         return z + sum(w.get(f, 0.0) for f in syntax_features(sentence))
 
@@ -339,7 +404,7 @@ def gate_from(doc: dict[str, Any]) -> Gate:
     per_class = {k[2:]: v for k, v in weights.items() if k.startswith("c:")}
     classes = {t: per_class[c] for t, c in word_classes().items() if c in per_class}
     words = {k[2:]: v for k, v in weights.items() if k.startswith("w:")}
-    return Gate(words, classes, doc["bias"], doc["cut"])
+    return Gate(words, classes, doc["bias"], doc["cut"], weights.get("#opens_ai", 0.0), weights.get("#greets", 0.0))
 
 
 @cache
@@ -350,27 +415,29 @@ def model() -> Model:
     return Model(doc["weights"], doc["bias"], doc["threshold"], doc["neighbour_threshold"], gate, cut)
 
 
-def injection_score(sentence: str, frame: tuple[str, ...] = ()) -> float:
+def injection_score(sentence: str, frame: tuple[str, ...] = (), full: bool = False) -> float:
     """Probability that ``sentence`` is addressed to a model (1.0 for a chat-template token); ``frame``: the keys of
-    how a clause is carried by its sentence (:func:`embedded`)."""
+    how a clause is carried by its sentence (:func:`embedded`). ``full``: the whole model, parse included, without
+    the two cheap cuts that rule most sentences of a body out (for a title: one sentence an article)."""
     if not sentence.strip():
         return 0.0
     if has_template_token(sentence):
         return 1.0
     m = model()
     view, toks = read(sentence)
-    if m.gate is not None and m.gate.logit(toks) < m.gate.cut:
+    if m.gate is not None and not full and m.gate.logit(toks, view) < m.gate.cut:
         return 0.0  # the first stage rules it out (most news sentences stop here)
-    z = m.logit(sentence, view, toks, frame)
+    z = m.logit(sentence, view, toks, frame, full)
     if z is None:
         return 0.0  # the second stage without the parse rules it out
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def sentence_score(sentence: str) -> float:
+def sentence_score(sentence: str, full: bool = False) -> float:
     """:func:`injection_score` of a sentence, or of the worst of the clauses it carries (:func:`embedded`): an order
     quoted by a reporting sentence is an order whatever frames it, and must not hide behind the frame."""
-    return max([injection_score(sentence)] + [injection_score(c, frame) for c, frame in embedded(sentence)])
+    own = injection_score(sentence, full=full)
+    return max([own] + [injection_score(c, frame, full) for c, frame in embedded(sentence)])
 
 
 def embedded(sentence: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -511,9 +578,11 @@ def clean_title(title: str, body: str) -> str:
 
     A title is judged at the lower, neighbour threshold (fitted to flag ~2% of news sentences): a headline wrongly
     set aside only gives way to the body's first line, while a missed one is shown as the article's name wherever
-    it is cited or briefed."""
+    it is cited or briefed. And it is judged by the whole model, parse included (:func:`sentence_score`'s ``full``):
+    the cheap cuts save time over the many sentences of a body, and a title is one sentence an article."""
     lower = model().neighbour_threshold
-    if title.strip() and sentence_score(title) < lower and not injected_spans(title):
+    parts = [title[a:b] for pa, pb in paragraphs(title) for a, b in sentence_spans(title, pa, pb)]
+    if title.strip() and max(sentence_score(p, full=True) for p in [title, *parts]) < lower:
         return title
     bad = injected_spans(body)
     start = 0
