@@ -24,6 +24,7 @@ import json
 import pickle
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +32,15 @@ import numpy as np
 from eval import metrics
 from eval.grounding import GroundingRecord, claim_labels, load_records
 from eval.grounding_splits import CHECK, FIT, document_key, split
+from qa.chunking import chunk_text
+from qa.config import Settings
+from qa.embeddings import minilm
 from qa.grounding.claims import split_claims
 from qa.grounding.features import ENTAILMENT, FEATURES, cap_contradictions
 from qa.grounding.model import Logistic, Trees
 from qa.grounding.nli import MODEL_SHA256
 from qa.grounding.verifier import WEIGHTS_PATH
+from qa.sentence_vectors import SentenceVectors, embed_chunks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "grounding"
@@ -84,8 +89,9 @@ def featurise(data_dir: Path, cache_dir: Path | None) -> list[Doc]:
     not depend on the model, so it can be computed while the model trains), then the logits of the shipped model."""
     from qa.grounding.nli import entailment_model
 
-    base = cache_dir / f"grounding_features_{len(FEATURES)}.pkl" if cache_dir else None
-    scored = cache_dir / f"grounding_features_{len(FEATURES)}_{MODEL_SHA256[:12]}.pkl" if cache_dir else None
+    name = f"grounding_features_{len(FEATURES)}{'' if VECTORS == 'embedded' else '_' + VECTORS}"
+    base = cache_dir / f"{name}.pkl" if cache_dir else None
+    scored = cache_dir / f"{name}_{MODEL_SHA256[:12]}.pkl" if cache_dir else None
     if scored is not None and scored.exists():
         return pickle.loads(scored.read_bytes())
     if base is not None and base.exists():
@@ -107,6 +113,26 @@ def featurise(data_dir: Path, cache_dir: Path | None) -> list[Doc]:
     return docs
 
 
+# Where the source sentences' vectors come from: "embedded" one by one by the verifier, or "stored" as ingest keeps
+# them (qa/sentence_vectors.py: pooled from the chunk passes, float16), as the answer engine verifies.
+VECTORS = "stored"
+
+
+@lru_cache(maxsize=64)
+def _stored_vectors(text: str) -> SentenceVectors:
+    encoder = minilm()
+    settings = Settings()
+    chunks = chunk_text("source", text, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    stored = embed_chunks(encoder, encoder, [c.text for c in chunks], chunks)[1]["source"]
+    return SentenceVectors.from_blobs(stored.encoder, *stored.blobs())  # exactly what a store gives back
+
+
+def source_vectors(text: str) -> list[SentenceVectors | None] | None:
+    """``known`` for verifying against ``text`` as one source: what ingest would store for it as an article body
+    (VECTORS "stored"), or nothing (the verifier embeds every sentence)."""
+    return [_stored_vectors(text)] if VECTORS == "stored" else None
+
+
 FIXTURE = ROOT / "tests" / "fixtures" / "llm_answers_pompeo.json"
 EXAMPLE = ROOT.parent / "shared" / "data" / "articles" / "000_c5f37d0b212be8a7.txt"
 
@@ -124,7 +150,12 @@ def fixture_docs() -> list[Doc]:
     for case in json.loads(FIXTURE.read_text(encoding="utf-8")):
         for key, hallucinated in (("invented_sentences", True), ("supported_sentences", False)):
             for sentence in case[key]:
-                check = None if verbatim_span(sentence, [article]) else verifier.check([sentence], [article], True)[0]
+                known = source_vectors(article)
+                check = (
+                    None
+                    if verbatim_span(sentence, [article])
+                    else verifier.check([sentence], [article], True, known)[0]
+                )
                 x = check.values[None, :].astype(np.float64) if check is not None else np.zeros((0, len(FEATURES)))
                 docs.append(Doc("fixture", "fixture", CHECK, "fixture", hallucinated, x, None, []))
     return docs
@@ -152,7 +183,8 @@ def _features_without_entailment(data_dir: Path) -> list[Doc]:
         for r in records:
             first = len(recorder.pairs)
             spans = split_claims(r.response)
-            checks = verifier.check([r.response[a:b] for a, b in spans], [r.source_text], entailment=True)
+            claims = [r.response[a:b] for a, b in spans]
+            checks = verifier.check(claims, [r.source_text], entailment=True, known=source_vectors(r.source_text))
             gold = claim_labels(r, spans)
             keep = [i for i, c in enumerate(checks) if c is not None]
             x = np.stack([checks[i].values for i in keep]) if keep else np.zeros((0, len(FEATURES)))
@@ -396,7 +428,7 @@ def evaluate_shipped(docs: list[Doc]) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
-    global KIND
+    global KIND, VECTORS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "out", help="features cache folder")
@@ -405,9 +437,12 @@ def main() -> None:
     parser.add_argument("--model", choices=sorted(FITTERS), default="logistic")
     parser.add_argument("--combination", choices=sorted(COMBINATIONS), default=DEFAULT_COMBINATION)
     parser.add_argument("--json", type=Path, help="write every combination's figures here")
+    parser.add_argument(
+        "--vectors", choices=("stored", "embedded"), default=VECTORS, help="source sentence vectors (see VECTORS)"
+    )
     args = parser.parse_args()
 
-    KIND = args.model
+    KIND, VECTORS = args.model, args.vectors
     docs = featurise(args.data_dir, args.cache_dir)
     table: dict[str, dict] = {}
     shipped: Combination | None = None

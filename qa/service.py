@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,12 +17,13 @@ from qa.chunking import chunk_text
 from qa.config import Settings
 from qa.conversation import ChatTurn, Rewrite
 from qa.datadir import DataDirLock
-from qa.embeddings import Embedder, get_embedder
+from qa.embeddings import Embedder, get_embedder, minilm
 from qa.errors import InvalidInput, LLMUnavailable, NotArticleText, NotFound, QAError, StoreUnavailable, TooLarge
 from qa.injection import stored_spans
 from qa.models import Answer, Article, ArticleIn, ArticleState, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
+from qa.sentence_vectors import embed_chunks
 from qa.store import ArticleStore, open_store
 from qa.store.feeds import FeedStore
 from qa.vectors import ChromaIndex, VectorIndex
@@ -183,17 +185,22 @@ class NewsQA:
                 if isinstance(self.store, FeedStore):  # its story, in the same transaction as the article
                     stories.assign(self.store, con, art, now)
         self._embed_and_upsert(articles, chunks)
-        with self.store.transaction() as con:
-            self.store.set_state(con, [a.id for a in articles], "ready")
         return chunks
 
     def _embed_and_upsert(self, articles: Sequence[Article], chunks: dict[str, list[Chunk]]) -> None:
+        """Embed the chunks into the vector index, then mark the articles ``ready`` together with their sentence
+        vectors (what the grounding verifier would otherwise embed when an LLM answer cites them)."""
         by_id = {a.id: a for a in articles}
         flat = [c for a in articles for c in chunks[a.id]]
         self.index.delete_articles([a.id for a in articles])
+        texts = [embedding_text(by_id[c.article_id].title, c.text) for c in flat]
+        vectors, sentences = embed_chunks(self.embedder, minilm(self.settings.embed_batch_size), texts, flat)
         if flat:
-            vectors = self.embedder.embed([embedding_text(by_id[c.article_id].title, c.text) for c in flat])
             self.index.upsert(flat, by_id, vectors)
+        with self.store.transaction() as con:
+            for aid, found in sentences.items():
+                self.store.put_sentence_vectors(con, aid, replace(found, version=by_id[aid].content_hash))
+            self.store.set_state(con, list(by_id), "ready")
 
     def ingest_records(
         self, records: Iterable[ArticleIn], progress: Progress | None = None, names: Sequence[str] | None = None
@@ -313,8 +320,6 @@ class NewsQA:
             for c, _ in self.store.chunks_of(part):
                 chunks[c.article_id].append(c)
             self._embed_and_upsert(list(arts.values()), chunks)
-            with self.store.transaction() as con:
-                self.store.set_state(con, part, "ready")
         return len(part)
 
     def reindex(self, progress: Progress | None = None) -> int:

@@ -176,7 +176,7 @@ def test_threshold_comes_from_settings_and_weights_are_shipped(verifier: Groundi
     assert quoted.evidence[0].text == "The barrier will cost 42 million pounds"
 
 
-class _Counting:
+class CountingEncoder:
     """The bundled encoder, recording every text it is asked to embed."""
 
     def __init__(self, inner: MiniLMOnnxEmbedder) -> None:
@@ -202,7 +202,7 @@ def test_embedding_does_not_depend_on_how_texts_are_batched(verifier: GroundingV
 
 
 def test_prepared_sources_are_indexed_once(verifier: GroundingVerifier) -> None:
-    encoder = _Counting(verifier.encoder)
+    encoder = CountingEncoder(verifier.encoder)
     fresh = GroundingVerifier(encoder)  # type: ignore[arg-type]
     other = SOURCE.replace("Westbridge", "Eastbridge")  # a source nobody has indexed yet
     # Verification arriving while the same source is still being indexed waits for that build.

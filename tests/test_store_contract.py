@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from qa.articles import content_hash
 from qa.chunking import chunk_text
 from qa.models import Article, ArticleIn, Filters
+from qa.sentence_vectors import SentenceVectors
 from qa.store import ArticleStore, SQLiteStore
 from qa.store.migrations import latest, migrations
 
@@ -152,6 +154,49 @@ def test_delete_removes_article_chunks_and_lexical_entries(store: ArticleStore[A
     assert store.bm25("walnuts", 10) == []
     audit = store.audit()
     assert audit.consistent and audit.articles == 1
+
+
+def vectors_of(a: Article, n: int = 3, encoder: str = "enc-1") -> SentenceVectors:
+    """``n`` made-up sentence vectors of ``a`` (unit rows, distinct per article and sentence)."""
+    rng = np.random.default_rng(sum(map(ord, a.id)))
+    rows = rng.normal(size=(n, 8)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    spans = np.array([(10 * i, 10 * i + 9) for i in range(n)])
+    return SentenceVectors(encoder, spans, rows, a.content_hash)
+
+
+def test_sentence_vectors_round_trip_for_the_stored_version_only(store: ArticleStore[Any]) -> None:
+    a, b = article("vec-1", "The mill ground oats. It closed at dusk."), article("vec-2", "A heron waded in.")
+    add(store, a, b)
+    assert store.sentence_vectors(["vec-1", "vec-2", "none"]) == {}  # stored before vectors: none, no error
+    stale = vectors_of(a)
+    with store.transaction() as tx:
+        store.put_sentence_vectors(tx, "vec-1", vectors_of(a))
+        store.put_sentence_vectors(tx, "vec-2", SentenceVectors("enc-1", stale.spans, stale.vectors, "other-hash"))
+        store.put_sentence_vectors(tx, "never-stored", vectors_of(article("never-stored", "x")))
+    got = store.sentence_vectors(["vec-1", "vec-2", "never-stored"])
+    assert list(got) == ["vec-1"]  # another version's vectors are not written
+    v = got["vec-1"]
+    assert (v.encoder, v.version) == ("enc-1", a.content_hash)
+    assert np.array_equal(v.spans, stale.spans)
+    assert np.allclose(v.vectors, stale.vectors, atol=1e-3)  # stored as float16
+    with store.transaction() as tx:  # written again: replaced, not added
+        store.put_sentence_vectors(tx, "vec-1", vectors_of(a, n=2))
+    assert len(store.sentence_vectors(["vec-1"])["vec-1"].spans) == 2
+
+
+def test_a_new_version_or_a_delete_leaves_no_sentence_vectors(store: ArticleStore[Any]) -> None:
+    a, b = article("vec-3", "The pier was rebuilt in oak."), article("vec-4", "Swifts nest under the eaves.")
+    add(store, a, b)
+    with store.transaction() as tx:
+        store.put_sentence_vectors(tx, "vec-3", vectors_of(a))
+        store.put_sentence_vectors(tx, "vec-4", vectors_of(b))
+    add(store, article("vec-3", "The pier was rebuilt in steel."))  # a new version
+    with store.transaction() as tx:
+        store.delete(tx, "vec-4")
+    assert store.sentence_vectors(["vec-3", "vec-4"]) == {}
+    add(store, a, b)  # the old versions back: their old vectors are gone for good
+    assert store.sentence_vectors(["vec-3", "vec-4"]) == {}
 
 
 def test_hashes_meta_bodies_on_many_ids(store: ArticleStore[Any]) -> None:

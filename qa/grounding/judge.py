@@ -9,7 +9,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from qa.grounding.verifier import ClaimChecker, ClaimVerdict, EvidenceSpan
+from qa.grounding.verifier import ClaimChecker, ClaimVerdict, EvidenceSpan, Known
 from qa.prompts import load_prompt, render
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ class LLMJudge(ClaimChecker):
         self.chat_model = chat_model
         self.template = load_prompt("judge")
 
-    def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
+    def verify_claims(self, claims: list[str], sources: list[str], known: Known = None) -> list[ClaimVerdict]:
+        # ``known`` (stored sentence vectors) is of no use to a model that reads the sources as text.
         if not claims:
             return []
         budget = self.settings.llm_context_tokens * _CHARS_PER_TOKEN // max(len(sources), 1)

@@ -7,6 +7,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,9 +32,11 @@ from qa.grounding.features import (
 from qa.grounding.model import Logistic, Trees, model_from_dict
 from qa.grounding.nli import EntailmentModel, entailment_model, window_text
 from qa.injection import overlaps_injection
+from qa.sentence_vectors import SentenceVectors
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "grounding_weights.json"
 SOURCE_CACHE_SIZE = 256
+Known = Sequence[SentenceVectors | None] | None  # per source: its sentence vectors from ingest, if stored
 NO_MATCH_SIMILARITY = 0.45  # below this the best source passage is not about the claim at all
 
 
@@ -104,7 +107,9 @@ def verbatim_span(claim: str, sources: list[str], min_words: int = 4) -> tuple[i
 class ClaimChecker:
     """What the offline verifier and the LLM judge share: split a response into claims, score it by them."""
 
-    def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
+    def verify_claims(self, claims: list[str], sources: list[str], known: Known = None) -> list[ClaimVerdict]:
+        """A verdict per claim. ``known``: the sources' sentence vectors from ingest where the store has them
+        (``known[i]`` for ``sources[i]``), which a checker that embeds sentences uses instead of embedding."""
         raise NotImplementedError
 
     def verify(self, response: str, sources: list[str]) -> list[ClaimVerdict]:
@@ -151,14 +156,14 @@ class GroundingVerifier(ClaimChecker):
 
     # --- public API ------------------------------------------------------------------------------
 
-    def verify_claims(self, claims: list[str], sources: list[str]) -> list[ClaimVerdict]:
+    def verify_claims(self, claims: list[str], sources: list[str], known: Known = None) -> list[ClaimVerdict]:
         # A claim that stands word for word in a source is supported by definition: no model is asked.
         quoted = {i: span for i, c in enumerate(claims) if (span := verbatim_span(c, sources)) is not None}
         rest = [c for i, c in enumerate(claims) if i not in quoted]
-        checks = self.check(rest, sources)
+        checks = self.check(rest, sources, known=known)
         rows = [c.values for c in checks if c is not None]
         probs = iter(self.weights.score(np.stack(rows)) if rows else [])
-        index = merge([self._index(s) for s in sources]) if rows else None
+        index = self._merged(sources, known) if rows else None
         scored = iter(
             self._verdict(claim, check, float(next(probs)) if check is not None else 1.0, sources, index)
             for claim, check in zip(rest, checks, strict=True)
@@ -175,14 +180,17 @@ class GroundingVerifier(ClaimChecker):
 
     # --- features (also used by eval/fit_grounding.py) -----------------------------------------------
 
-    def check(self, claims: list[str], sources: list[str], entailment: bool | None = None) -> list[ClaimCheck | None]:
+    def check(
+        self, claims: list[str], sources: list[str], entailment: bool | None = None, known: Known = None
+    ) -> list[ClaimCheck | None]:
         """Feature vector and findings per claim; ``None`` for a claim with nothing to check. The entailment logit is
-        computed when ``entailment`` says so (by default: when the weights use it), else left at 0."""
+        computed when ``entailment`` says so (by default: when the weights use it), else left at 0. ``known`` as in
+        :meth:`verify_claims`."""
         if entailment is None:
             entailment = self.weights.uses_entailment
         texts = [checkable(c) for c in claims]
         facts = [analyse(t) for t in texts]
-        index = merge([self._index(s) for s in sources]) if sources else None
+        index = self._merged(sources, known) if sources else None
         if index is None or not index.units:
             return [None for _ in claims]
         vectors = self.encoder.embed(texts)
@@ -235,13 +243,16 @@ class GroundingVerifier(ClaimChecker):
             spans.append(EvidenceSpan(src, unit.start, unit.end, sources[src][unit.start : unit.end], sim))
         return spans
 
-    def prepare(self, sources: list[str]) -> None:
+    def prepare(self, sources: list[str], known: Known = None) -> None:
         """Index sources before their claims arrive (the answer engine calls this while the LLM writes), so that
         verifying the answer does not wait for the sources' sentences to be embedded."""
-        for text in sources:
-            self._index(text)
+        self._merged(sources, known)
 
-    def _index(self, text: str) -> SourceIndex:
+    def _merged(self, sources: list[str], known: Known) -> SourceIndex:
+        stored = list(known) if known is not None else [None] * len(sources)
+        return merge([self._index(s, k) for s, k in zip(sources, stored, strict=True)])
+
+    def _index(self, text: str, known: SentenceVectors | None = None) -> SourceIndex:
         # One build per source however many threads ask: a verification that arrives while ``prepare`` is still
         # indexing the same source waits for that build instead of embedding every sentence a second time.
         key = hashlib.sha256(f"{self.encoder.id}\0{text}".encode()).hexdigest()
@@ -255,13 +266,13 @@ class GroundingVerifier(ClaimChecker):
             else:
                 self._sources.move_to_end(key)
         if owner:
-            self._build(key, text, pending)
+            self._build(key, text, known, pending)
         return pending.result()
 
-    def _build(self, key: str, text: str, pending: Future[SourceIndex]) -> None:
+    def _build(self, key: str, text: str, known: SentenceVectors | None, pending: Future[SourceIndex]) -> None:
         try:
             index = build_index(text)
-            index.embeddings = self._unit_vectors(index)
+            index.embeddings = self._unit_vectors(index, known)
             pending.set_result(index)
         except BaseException as exc:
             with self._lock:
@@ -270,14 +281,19 @@ class GroundingVerifier(ClaimChecker):
             pending.set_exception(exc)
             raise
 
-    def _unit_vectors(self, index: SourceIndex) -> np.ndarray:
-        """Sentences are embedded; a window is the normalised mean of its two sentences (half the cost)."""
+    def _unit_vectors(self, index: SourceIndex, known: SentenceVectors | None) -> np.ndarray:
+        """Sentences take their vectors from ``known`` (ingest's) where it has them, else are embedded; a window is
+        the normalised mean of its two sentences (half the cost)."""
+        vecs = np.zeros((len(index.units), self.encoder.dim), dtype=np.float32)
         sentences = [i for i, u in enumerate(index.units) if u.pair is None]
-        if not sentences:
-            return np.zeros((0, self.encoder.dim), dtype=np.float32)
-        embedded = self.encoder.embed([index.texts[i] for i in sentences])
-        vecs = np.zeros((len(index.units), embedded.shape[1]), dtype=np.float32)
-        vecs[sentences] = embedded
+        stored = known.lookup() if known is not None and known.encoder == self.encoder.id else {}
+        for i in sentences:
+            row = stored.get((index.units[i].start, index.units[i].end))
+            if row is not None:
+                vecs[i] = known.vectors[row]  # type: ignore[union-attr]
+        todo = [i for i in sentences if (index.units[i].start, index.units[i].end) not in stored]
+        if todo:
+            vecs[todo] = self.encoder.embed([index.texts[i] for i in todo])
         for i, u in enumerate(index.units):
             if u.pair is not None:
                 v = vecs[u.pair[0]] + vecs[u.pair[1]]

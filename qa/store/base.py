@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from qa.models import Article, ArticleState, Chunk, Filters
+from qa.sentence_vectors import SentenceVectors
 
 Tx = TypeVar("Tx")
 
@@ -170,6 +171,18 @@ class ArticleStore(ABC, Generic[Tx]):
     @abstractmethod
     def chunk_ids(self) -> set[str]:
         """Every chunk's id (``article_id:chunk_index``, as in the vector index), any state."""
+
+    # --- sentence vectors (qa/sentence_vectors.py) ------------------------------------------------------
+    @abstractmethod
+    def put_sentence_vectors(self, tx: Tx, article_id: str, vectors: SentenceVectors) -> None:
+        """Keep the article's sentence vectors, replacing any it had, if the article is stored in the version they
+        were computed from (``vectors.version``, its content hash); else nothing is written. :meth:`put` (a new
+        version) and :meth:`delete` remove them."""
+
+    @abstractmethod
+    def sentence_vectors(self, article_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        """The stored sentence vectors of the given articles (any state) that exist and belong to the article's
+        stored version; articles without (stored before they existed) are left out."""
 
     # --- lexical search -----------------------------------------------------------------------------
     @abstractmethod

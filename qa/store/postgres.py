@@ -194,7 +194,7 @@ class PostgresStore(PostgresFeedsMixin, SQLArticleStore[psycopg.Connection[Any]]
 
     # --- writes ---------------------------------------------------------------------------------------
     def put(self, tx: psycopg.Connection[Any], article: Article, chunks: list[Chunk]) -> None:
-        self._delete_chunks(tx, article.id)
+        self._clear(tx, article.id)
         tx.execute(
             f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,'indexing',%s,%s,%s) "
             "ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, "

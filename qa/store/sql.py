@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qa.models import Article, ArticleState, Filters
+from qa.sentence_vectors import SentenceVectors
 from qa.store.base import CONTENT_FIELDS, ArticleStore, Tx
 
 ARTICLE_COLUMNS = ", ".join((*CONTENT_FIELDS, "state", "n_chunks", "ingested_at", "injected"))
@@ -88,8 +89,13 @@ class SQLArticleStore(SQLBackend, ArticleStore[Tx]):
                 args.extend(ids)
         return self._sql(" AND ".join(clauses)), args
 
-    def delete(self, tx: Tx, article_id: str) -> None:
+    def _clear(self, tx: Tx, article_id: str) -> None:
+        """Remove what belongs to the article's stored version: chunk rows, lexical entries, sentence vectors."""
         self._delete_chunks(tx, article_id)
+        tx.execute(self._sql("DELETE FROM sentence_vectors WHERE article_id = ?"), (article_id,))  # type: ignore[attr-defined]
+
+    def delete(self, tx: Tx, article_id: str) -> None:
+        self._clear(tx, article_id)
         self.forget_story(tx, article_id)
         tx.execute(self._sql("DELETE FROM articles WHERE id = ?"), (article_id,))  # type: ignore[attr-defined]
 
@@ -124,6 +130,30 @@ class SQLArticleStore(SQLBackend, ArticleStore[Tx]):
 
     def ids_in_state(self, state: ArticleState) -> list[str]:
         return [r[0] for r in self._rows(self._sql("SELECT id FROM articles WHERE state = ? ORDER BY id"), (state,))]
+
+    def put_sentence_vectors(self, tx: Tx, article_id: str, vectors: SentenceVectors) -> None:
+        spans, rows = vectors.blobs()
+        tx.execute(self._sql("DELETE FROM sentence_vectors WHERE article_id = ?"), (article_id,))  # type: ignore[attr-defined]
+        tx.execute(  # type: ignore[attr-defined]
+            self._sql(
+                "INSERT INTO sentence_vectors (article_id, content_hash, encoder, spans, vectors) "
+                "SELECT id, content_hash, ?, ?, ? FROM articles WHERE id = ? AND content_hash = ?"
+            ),
+            (vectors.encoder, spans, rows, article_id, vectors.version),
+        )
+
+    def sentence_vectors(self, article_ids: Sequence[str]) -> dict[str, SentenceVectors]:
+        if not article_ids:
+            return {}
+        clause, args = self._in("v.article_id", article_ids)
+        rows = self._rows(
+            self._sql(
+                "SELECT v.article_id, v.content_hash, v.encoder, v.spans, v.vectors FROM sentence_vectors v "
+                f"JOIN articles a ON a.id = v.article_id AND a.content_hash = v.content_hash WHERE {clause}"
+            ),
+            args,
+        )
+        return {r[0]: SentenceVectors.from_blobs(r[2], bytes(r[3]), bytes(r[4]), r[1]) for r in rows}
 
     def chunk_count(self) -> int:
         return int(

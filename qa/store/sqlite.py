@@ -180,7 +180,7 @@ class SQLiteStore(SQLiteFeedsMixin, SQLArticleStore[sqlite3.Connection]):
         return value.isoformat()
 
     def put(self, tx: sqlite3.Connection, article: Article, chunks: list[Chunk]) -> None:
-        self._delete_chunks(tx, article.id)
+        self._clear(tx, article.id)
         values = content_values(article)
         values[CONTENT_FIELDS.index("authors")] = json.dumps(article.authors, ensure_ascii=False)  # a JSON text column
         tx.execute(

@@ -1,0 +1,116 @@
+"""Sentence vectors computed at ingest (qa/sentence_vectors.py): stored with the article, used by the verifier
+instead of embedding, never stale, and filled in for articles stored before they existed."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.config import Settings
+from qa.embeddings import minilm
+from qa.generators.base import Source
+from qa.grounding import GroundingVerifier
+from qa.grounding.features import build_index
+from qa.models import ArticleIn
+from qa.service import NewsQA
+from tests.test_grounding import CountingEncoder
+
+# Our own words: four paragraphs, so that small chunks overlap and split them.
+BODY = "\n\n".join(
+    [
+        "The harbour board of Kestrel Bay approved a new breakwater on Monday. It will cost 18 million euros. "
+        "Fishing crews had asked for it since the storms of 2021.",
+        "Engineers said the work would take three years. The first stones are due in April. "
+        "Two ferry routes will move to the north quay while it is built.",
+        "Not every member agreed. Councillor Ines Varga voted against the plan, saying the money should repair "
+        "the old lighthouse instead.",
+        "The board will publish the contract next week. Local firms may bid until the end of May.",
+    ]
+)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[NewsQA]:
+    svc = NewsQA(Settings(data_dir=tmp_path, chunk_tokens=40, chunk_overlap_tokens=15))
+    yield svc
+    svc.close()
+
+
+def _ingest(svc: NewsQA, body: str = BODY) -> str:
+    report = svc.ingest_records([ArticleIn(id="harbour-1", title="Breakwater approved", body=body)])
+    assert report.items[0].status in ("added", "updated")
+    return "harbour-1"
+
+
+def _sources(svc: NewsQA, aid: str) -> list[Source]:
+    """Every chunk of the article as a numbered source, as the answer engine builds them from hits."""
+    from qa.models import Hit
+
+    pairs = svc.store.chunks_of([aid])
+    assert len(pairs) > 2, "the test needs an article of several chunks"
+    hits = [
+        Hit(article_id=aid, title=a.title, chunk_index=c.chunk_index, start=c.start, end=c.end, text=c.text, score=1.0)
+        for c, a in pairs
+    ]
+    return [Source(number=n, hit=h, article=pairs[0][1]) for n, h in enumerate(hits, 1)]
+
+
+def test_ingest_stores_every_sentence_the_verifier_needs(service: NewsQA) -> None:
+    aid = _ingest(service)
+    sources = _sources(service, aid)
+    known = service.engine.known_vectors(sources)
+    encoder = minilm()
+    for source, vectors in zip(sources, known, strict=True):
+        assert vectors is not None and vectors.version == source.article.content_hash
+        index = build_index(source.hit.text)
+        sentences = [u for u in index.units if u.pair is None]
+        lookup = vectors.lookup()
+        assert all((u.start, u.end) in lookup for u in sentences)  # the verifier finds every one of them
+        alone = encoder.embed([source.hit.text[u.start : u.end] for u in sentences])
+        stored = np.stack([vectors.vectors[lookup[(u.start, u.end)]] for u in sentences])
+        assert np.allclose(stored, alone, atol=2e-3)  # the same vectors as embedding them now (float16 kept)
+
+
+def test_the_verifier_embeds_only_the_claims_when_vectors_are_stored(service: NewsQA) -> None:
+    aid = _ingest(service)
+    sources = _sources(service, aid)
+    texts = [s.hit.text for s in sources]
+    claims = ["Kestrel Bay's harbour board backed a breakwater costing 18 million euros.", "Ferries will stop."]
+    counting = CountingEncoder(minilm())
+    with_stored = GroundingVerifier(counting)  # type: ignore[arg-type]
+    verdicts = with_stored.verify_claims(claims, texts, service.engine.known_vectors(sources))
+    assert counting.texts == claims
+    embedded = GroundingVerifier(minilm()).verify_claims(claims, texts)
+    assert [v.supported for v in verdicts] == [v.supported for v in embedded] == [True, False]
+    assert [v.score for v in verdicts] == pytest.approx([v.score for v in embedded], abs=0.01)
+
+
+def test_a_new_version_replaces_the_vectors_and_a_delete_removes_them(service: NewsQA) -> None:
+    aid = _ingest(service)
+    first = service.store.sentence_vectors([aid])[aid]
+    _ingest(service, BODY.replace("18 million euros", "twenty-two million euros, twice the first estimate"))
+    second = service.store.sentence_vectors([aid])[aid]
+    assert second.version == service.get_article(aid).content_hash != first.version
+    assert {tuple(s) for s in second.spans} != {tuple(s) for s in first.spans}
+    service.delete_article(aid)
+    assert service.store.sentence_vectors([aid]) == {}
+
+
+def test_an_article_stored_without_vectors_gets_them_on_its_first_llm_answer(service: NewsQA) -> None:
+    aid = _ingest(service)
+    kept = service.store.sentence_vectors([aid])[aid]
+    # A store from before sentence vectors: the article's row and chunks, no vectors.
+    with sqlite3.connect(service.settings.sqlite_path) as con:
+        con.execute("DELETE FROM sentence_vectors")
+    sources = _sources(service, aid)
+    engine = service.engine
+    assert engine.known_vectors(sources) == [None] * len(sources)  # verified by embedding, as before
+    engine._indexer.submit(lambda: None).result()  # the background job that stores them has run
+    stored = service.store.sentence_vectors([aid])[aid]
+    assert stored.version == kept.version and np.array_equal(stored.spans, kept.spans)
+    assert np.allclose(stored.vectors, kept.vectors, atol=2e-3)
+    assert all(k is not None for k in engine.known_vectors(sources))
