@@ -40,7 +40,7 @@ from qa.grounding.features import ENTAILMENT, FEATURES, cap_contradictions
 from qa.grounding.model import Logistic, Trees
 from qa.grounding.nli import MODEL_SHA256
 from qa.grounding.verifier import WEIGHTS_PATH
-from qa.sentence_vectors import SentenceVectors, embed_chunks
+from qa.sentence_vectors import SentenceVectors, embed_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "grounding"
@@ -113,22 +113,21 @@ def featurise(data_dir: Path, cache_dir: Path | None) -> list[Doc]:
     return docs
 
 
-# Where the source sentences' vectors come from: "embedded" one by one by the verifier, or "stored" as ingest keeps
-# them (qa/sentence_vectors.py: pooled from the chunk passes, float16), as the answer engine verifies.
+# Where the source sentences' vectors come from: "embedded" by the verifier, or "stored" as the store keeps them
+# for an article (qa/sentence_vectors.py: the sentences of its chunks, float16), as the answer engine verifies.
 VECTORS = "stored"
 
 
 @lru_cache(maxsize=64)
 def _stored_vectors(text: str) -> SentenceVectors:
-    encoder = minilm()
     settings = Settings()
     chunks = chunk_text("source", text, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    stored = embed_chunks(encoder, encoder, [c.text for c in chunks], chunks)[1]["source"]
+    stored = embed_sentences(minilm(), chunks)["source"]
     return SentenceVectors.from_blobs(stored.encoder, *stored.blobs())  # exactly what a store gives back
 
 
 def source_vectors(text: str) -> list[SentenceVectors | None] | None:
-    """``known`` for verifying against ``text`` as one source: what ingest would store for it as an article body
+    """``known`` for verifying against ``text`` as one source: what the store would keep for it as an article body
     (VECTORS "stored"), or nothing (the verifier embeds every sentence)."""
     return [_stored_vectors(text)] if VECTORS == "stored" else None
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from qa.citations import check_citations, cite, dedupe, locate, quotes_injection
@@ -32,7 +32,7 @@ from qa.injection import overlaps_injection
 from qa.models import Answer, AnswerSentence, Article, Citation, Filters
 from qa.reasons import Reason
 from qa.retrieval import HybridRetriever
-from qa.sentence_vectors import SentenceVectors, embed_sentences
+from qa.sentence_vectors import SentenceVectors
 from qa.store import ArticleStore
 from qa.stories import citation_folder, fold_citations
 from qa.text import sentence_spans
@@ -61,9 +61,16 @@ class Turn:
 
 class AnswerEngine:
     def __init__(
-        self, store: ArticleStore[Any], retriever: HybridRetriever, embedder: Embedder, settings: Settings
+        self,
+        store: ArticleStore[Any],
+        retriever: HybridRetriever,
+        embedder: Embedder,
+        settings: Settings,
+        on_missing: Callable[[], None] | None = None,
     ) -> None:
+        """``on_missing``: called when a source's article has no sentence vectors yet (see :meth:`known_vectors`)."""
         self.store = store
+        self.on_missing = on_missing
         self.retriever = retriever
         self.embedder = embedder
         self.settings = settings
@@ -74,7 +81,6 @@ class AnswerEngine:
         self._chain: Any = None
         # One background job at a time: indexing uses every core, so two at once would only take turns.
         self._indexer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verifier-index")
-        self._storing: set[str] = set()  # articles whose sentence vectors are being computed (known_vectors)
 
     # --- parts -----------------------------------------------------------------------------------------
     def resolve(self, generator: str | None) -> GeneratorName:
@@ -164,41 +170,24 @@ class AnswerEngine:
     # --- helpers shared with streaming ---------------------------------------------------------------------
     def prepare_verification(self, sources: list[Source]) -> None:
         """Index the passages an LLM answer will be verified against in the background, while the model writes.
-        Their sentence vectors come from the store (computed at ingest); a passage of an article stored before
-        those existed has its sentences embedded here instead, and the article's vectors are then stored."""
+        Their sentence vectors come from the store; a passage of an article without them yet has its sentences
+        embedded here instead."""
         texts = _passages(sources)
         self._indexer.submit(lambda: self.verifier.prepare(texts, self.known_vectors(sources)))
 
     def known_vectors(self, sources: list[Source]) -> list[SentenceVectors | None]:
-        """Each passage's sentence vectors from ingest (offsets into the passage), where the store has them for
-        the version of the article the passage was read from. Articles without get theirs computed and stored in
-        the background, once (:meth:`_store_vectors`), so that only their first LLM answer embeds sentences."""
+        """Each passage's sentence vectors (offsets into the passage), where the store has them for the version of
+        the article the passage was read from. For an article without them yet, the verifier embeds its sentences
+        and ``on_missing`` is told (the service's background worker computes them)."""
         stored = self.store.sentence_vectors(sorted({s.article.id for s in sources}))
         known: list[SentenceVectors | None] = []
         for s in sources:
             found = stored.get(s.article.id)
             current = found is not None and found.version == s.article.content_hash
             known.append(found.within(s.hit.start, s.hit.end) if found is not None and current else None)
-        missing = {s.article.id for s, k in zip(sources, known, strict=True) if k is None} - set(stored)
-        with self._lock:
-            missing -= self._storing
-            self._storing |= missing
-        if missing:
-            self._indexer.submit(self._store_vectors, sorted(missing))
+        if self.on_missing is not None and not all(s.article.id in stored for s in sources):
+            self.on_missing()
         return known
-
-    def _store_vectors(self, article_ids: list[str]) -> None:
-        try:
-            with self.store.snapshot():  # the chunks and the version they belong to, read together
-                pairs = self.store.chunks_of(article_ids)
-            found = embed_sentences(self.verifier.encoder, [c for c, _ in pairs])
-            versions = {c.article_id: a.content_hash for c, a in pairs}
-            with self.store.article_locks(article_ids), self.store.transaction() as tx:
-                for aid, vectors in found.items():  # written only if the article is still that version
-                    self.store.put_sentence_vectors(tx, aid, replace(vectors, version=versions[aid]))
-        finally:
-            with self._lock:
-                self._storing -= set(article_ids)
 
     def cite_sentence(self, d: DraftSentence, sources: list[Source]) -> AnswerSentence:
         articles = {s.article.id: s.article for s in sources}

@@ -1,11 +1,11 @@
-"""Sentence vectors computed at ingest and kept with the article, so that verifying an LLM answer never waits for
-its sources' sentences to be embedded (the grounding verifier's costly part: ~250 ms for a 7,000-character article).
+"""Sentence vectors kept with the article, so that verifying an LLM answer does not wait for its sources' sentences
+to be embedded (the grounding verifier's costly part: ~250 ms for a 7,000-character article).
 
-The store keeps one :class:`SentenceVectors` per article (offsets into its body), written in the transaction that
-makes the article ``ready`` and removed with its chunks, so a new version or a delete never leaves stale vectors.
-The verifier takes the vectors of the sentences it finds and embeds only those it does not (an article stored
-before this existed, or a sentence split differently).
-"""
+The store keeps one :class:`SentenceVectors` per article (offsets into its body) with the content hash of the
+version they were computed from; a new version or a delete removes them, and another version's are never read.
+They are computed in the background after ingest (:mod:`qa.sentence_worker`). The verifier takes the vectors of
+the sentences it finds and embeds only those it does not (an article whose vectors are not computed yet, or a
+sentence split differently)."""
 
 from __future__ import annotations
 
@@ -53,30 +53,12 @@ class SentenceVectors:
         return cls(encoder, pairs, rows.reshape(len(pairs), -1) if len(pairs) else rows.reshape(0, 0), version)
 
 
-def embed_chunks(
-    embedder: Embedder, encoder: Embedder, texts: Sequence[str], chunks: Sequence[Chunk]
-) -> tuple[np.ndarray, dict[str, SentenceVectors]]:
-    """The chunks' vectors (``texts[i]`` is what the dense index embeds for ``chunks[i]``: the chunk's text after
-    any title prefix), and the vectors of each article's sentences (:func:`embed_sentences`). With one model for
-    both, the chunks and the sentences go through it in one call: its batches group texts of similar length, so the
-    sentences pad each other, not the chunks. (Pooling each sentence's tokens out of the chunk pass would cost
-    nothing more, but the chunk's context bleeds into the vectors: measured with eval/fit_grounding.py, the shipped
-    weights' balanced accuracy fell from 66.8 to 53.7 on the SummEdits fitting part.)"""
-    for text, chunk in zip(texts, chunks, strict=True):
-        if not text.endswith(chunk.text):
-            raise ValueError(f"the embedded text of chunk {chunk.id} does not end with the chunk's text")
-    sentences = _sentences(chunks)
-    if embedder.id == encoder.id:  # one model (or a wrapper of it, as the ingest benchmark's)
-        both = embedder.embed([*texts, *sentences.values()])
-        vectors, alone = both[: len(texts)], both[len(texts) :]
-    else:
-        vectors, alone = embedder.embed(list(texts)), encoder.embed(list(sentences.values()))
-    return vectors, _pack(encoder, chunks, sentences, alone)
-
-
 def embed_sentences(encoder: Embedder, chunks: Sequence[Chunk]) -> dict[str, SentenceVectors]:
     """The vectors of each article's sentences, as the verifier splits a chunk's text (offsets into the article
-    body), by ``encoder``; a sentence in two overlapping chunks is embedded once."""
+    body), by ``encoder``; a sentence in two overlapping chunks is embedded once. Each sentence is embedded alone:
+    pooling its tokens out of the chunk's own pass (which ingest runs anyway) would cost nothing more, but the
+    chunk's context bleeds into the vectors, and measured with eval/fit_grounding.py the shipped weights' balanced
+    accuracy fell from 66.8 to 53.7 on the SummEdits fitting part (check part AUC 65.0 -> 62.0)."""
     sentences = _sentences(chunks)
     return _pack(encoder, chunks, sentences, encoder.embed(list(sentences.values())))
 

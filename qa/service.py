@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +22,7 @@ from qa.injection import stored_spans
 from qa.models import Answer, Article, ArticleIn, ArticleState, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
 from qa.nlp import parse
 from qa.retrieval import HybridRetriever, Mode
-from qa.sentence_vectors import embed_chunks
+from qa.sentence_worker import SentenceVectorWorker
 from qa.store import ArticleStore, open_store
 from qa.store.feeds import FeedStore
 from qa.vectors import ChromaIndex, VectorIndex
@@ -34,7 +33,10 @@ Progress = Callable[[int], None]  # called with the number of items just finishe
 INDEX_BATCH = 32
 
 
-def _release(store: ArticleStore[Any], index: VectorIndex, lock: DataDirLock | None) -> None:
+def _release(
+    worker: SentenceVectorWorker, store: ArticleStore[Any], index: VectorIndex, lock: DataDirLock | None
+) -> None:
+    worker.close()  # first: it reads and writes the store
     index.close()
     store.close()
     if lock is not None:
@@ -67,11 +69,15 @@ class NewsQA:
             if lock is not None:
                 lock.release()
             raise
-        # Released by close(), or when the service is garbage-collected without it.
-        self._finalizer = weakref.finalize(self, _release, self.store, self.index, lock)
-        self.retriever = HybridRetriever(self.store, self.index, self.embedder, self.settings)
         # Indexing writes go through one lock so two ingests never interleave their Chroma and SQLite steps.
         self._index_lock = threading.Lock()
+        # The grounding verifier's sentence vectors, filled in when no ingest is running: after each ingest, and from
+        # start-up (repair) for what a store from before them lacks.
+        encoder = minilm(self.settings.embed_batch_size)
+        self.sentence_vectors = SentenceVectorWorker(self.store, encoder, self._index_lock)
+        # Released by close(), or when the service is garbage-collected without it.
+        self._finalizer = weakref.finalize(self, _release, self.sentence_vectors, self.store, self.index, lock)
+        self.retriever = HybridRetriever(self.store, self.index, self.embedder, self.settings)
         self._engine: Any = None
         self._feeds: Any = None
         self.repair()
@@ -185,22 +191,18 @@ class NewsQA:
                 if isinstance(self.store, FeedStore):  # its story, in the same transaction as the article
                     stories.assign(self.store, con, art, now)
         self._embed_and_upsert(articles, chunks)
+        with self.store.transaction() as con:
+            self.store.set_state(con, [a.id for a in articles], "ready")
+        self.sentence_vectors.wake()  # runs once this ingest lets go of the index lock
         return chunks
 
     def _embed_and_upsert(self, articles: Sequence[Article], chunks: dict[str, list[Chunk]]) -> None:
-        """Embed the chunks into the vector index, then mark the articles ``ready`` together with their sentence
-        vectors (what the grounding verifier would otherwise embed when an LLM answer cites them)."""
         by_id = {a.id: a for a in articles}
         flat = [c for a in articles for c in chunks[a.id]]
         self.index.delete_articles([a.id for a in articles])
-        texts = [embedding_text(by_id[c.article_id].title, c.text) for c in flat]
-        vectors, sentences = embed_chunks(self.embedder, minilm(self.settings.embed_batch_size), texts, flat)
         if flat:
+            vectors = self.embedder.embed([embedding_text(by_id[c.article_id].title, c.text) for c in flat])
             self.index.upsert(flat, by_id, vectors)
-        with self.store.transaction() as con:
-            for aid, found in sentences.items():
-                self.store.put_sentence_vectors(con, aid, replace(found, version=by_id[aid].content_hash))
-            self.store.set_state(con, list(by_id), "ready")
 
     def ingest_records(
         self, records: Iterable[ArticleIn], progress: Progress | None = None, names: Sequence[str] | None = None
@@ -291,6 +293,7 @@ class NewsQA:
             for part in self._batches_in_state("indexing"):
                 with self.store.article_locks(part):
                     reindexed += self._finish_indexing(self._still_in_state(part, "indexing"))
+        self.sentence_vectors.wake()
         return {"reindexed": reindexed, "deleted": deleted}
 
     def _batches_in_state(self, state: ArticleState) -> Iterator[list[str]]:
@@ -320,6 +323,8 @@ class NewsQA:
             for c, _ in self.store.chunks_of(part):
                 chunks[c.article_id].append(c)
             self._embed_and_upsert(list(arts.values()), chunks)
+            with self.store.transaction() as con:
+                self.store.set_state(con, part, "ready")
         return len(part)
 
     def reindex(self, progress: Progress | None = None) -> int:
@@ -388,7 +393,9 @@ class NewsQA:
         if self._engine is None:
             from qa.answer import AnswerEngine
 
-            self._engine = AnswerEngine(self.store, self.retriever, self.embedder, self.settings)
+            self._engine = AnswerEngine(
+                self.store, self.retriever, self.embedder, self.settings, self.sentence_vectors.wake
+            )
         return self._engine
 
     def ask(

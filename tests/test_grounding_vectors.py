@@ -1,5 +1,5 @@
-"""Sentence vectors computed at ingest (qa/sentence_vectors.py): stored with the article, used by the verifier
-instead of embedding, never stale, and filled in for articles stored before they existed."""
+"""Sentence vectors (qa/sentence_vectors.py, qa/sentence_worker.py): computed after ingest, stored with the article,
+used by the verifier instead of embedding, never stale, and filled in for articles stored before they existed."""
 
 from __future__ import annotations
 
@@ -40,9 +40,11 @@ def service(tmp_path: Path) -> Iterator[NewsQA]:
     svc.close()
 
 
-def _ingest(svc: NewsQA, body: str = BODY) -> str:
+def _ingest(svc: NewsQA, body: str = BODY, wait: bool = True) -> str:
     report = svc.ingest_records([ArticleIn(id="harbour-1", title="Breakwater approved", body=body)])
     assert report.items[0].status in ("added", "updated")
+    if wait:
+        assert svc.sentence_vectors.wait_idle(120), "the background worker did not finish"
     return "harbour-1"
 
 
@@ -103,14 +105,34 @@ def test_a_new_version_replaces_the_vectors_and_a_delete_removes_them(service: N
 def test_an_article_stored_without_vectors_gets_them_on_its_first_llm_answer(service: NewsQA) -> None:
     aid = _ingest(service)
     kept = service.store.sentence_vectors([aid])[aid]
-    # A store from before sentence vectors: the article's row and chunks, no vectors.
-    with sqlite3.connect(service.settings.sqlite_path) as con:
-        con.execute("DELETE FROM sentence_vectors")
+    _forget_vectors(service.settings)  # a store from before sentence vectors: the article's rows, no vectors
     sources = _sources(service, aid)
     engine = service.engine
     assert engine.known_vectors(sources) == [None] * len(sources)  # verified by embedding, as before
-    engine._indexer.submit(lambda: None).result()  # the background job that stores them has run
+    assert service.sentence_vectors.wait_idle(120)  # the engine woke the worker, which stored them
     stored = service.store.sentence_vectors([aid])[aid]
     assert stored.version == kept.version and np.array_equal(stored.spans, kept.spans)
     assert np.allclose(stored.vectors, kept.vectors, atol=2e-3)
     assert all(k is not None for k in engine.known_vectors(sources))
+
+
+def test_the_worker_keeps_off_while_an_ingest_runs_and_fills_an_old_store_on_start(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, chunk_tokens=40, chunk_overlap_tokens=15)
+    with NewsQA(settings) as svc:
+        aid = _ingest(svc)
+        with svc._index_lock:  # as while an ingest runs
+            _forget_vectors(settings)
+            svc.sentence_vectors.wake()
+            assert not svc.sentence_vectors.wait_idle(0.5)
+            assert svc.store.sentence_vectors([aid]) == {}
+        assert svc.sentence_vectors.wait_idle(120)
+        assert aid in svc.store.sentence_vectors([aid])
+    _forget_vectors(settings)  # as if stored before sentence vectors existed
+    with NewsQA(settings) as svc:  # start-up finds what is missing
+        assert svc.sentence_vectors.wait_idle(120)
+        assert aid in svc.store.sentence_vectors([aid])
+
+
+def _forget_vectors(settings: Settings) -> None:
+    with sqlite3.connect(settings.sqlite_path) as con:
+        con.execute("DELETE FROM sentence_vectors")

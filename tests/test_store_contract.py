@@ -185,6 +185,21 @@ def test_sentence_vectors_round_trip_for_the_stored_version_only(store: ArticleS
     assert len(store.sentence_vectors(["vec-1"])["vec-1"].spans) == 2
 
 
+def test_articles_without_sentence_vectors_newest_first(store: ArticleStore[Any]) -> None:
+    arts = [article(f"vec-{i}", f"Note {i} on the canal locks.") for i in range(5, 9)]
+    for i, a in enumerate(arts):
+        a.ingested_at = dt.datetime(2025, 4, 1 + i, tzinfo=dt.UTC)
+    add(store, *arts[:3])
+    add(store, arts[3], ready=False)  # not ready: not asked for
+    assert store.articles_without_sentence_vectors(10) == ["vec-7", "vec-6", "vec-5"]
+    assert store.articles_without_sentence_vectors(1) == ["vec-7"]
+    with store.transaction() as tx:
+        store.put_sentence_vectors(tx, "vec-7", vectors_of(arts[2]))
+    assert store.articles_without_sentence_vectors(10) == ["vec-6", "vec-5"]
+    add(store, article("vec-7", "Note 7 on the canal locks, corrected."))  # a new version has none again
+    assert "vec-7" in store.articles_without_sentence_vectors(10)
+
+
 def test_a_new_version_or_a_delete_leaves_no_sentence_vectors(store: ArticleStore[Any]) -> None:
     a, b = article("vec-3", "The pier was rebuilt in oak."), article("vec-4", "Swifts nest under the eaves.")
     add(store, a, b)

@@ -180,6 +180,11 @@ class ArticleStore(ABC, Generic[Tx]):
         version) and :meth:`delete` remove them."""
 
     @abstractmethod
+    def articles_without_sentence_vectors(self, limit: int) -> list[str]:
+        """Up to ``limit`` ids of ``ready`` articles with no sentence vectors for their stored version, the most
+        recently ingested first (what :class:`qa.sentence_worker.SentenceVectorWorker` fills in)."""
+
+    @abstractmethod
     def sentence_vectors(self, article_ids: Sequence[str]) -> dict[str, SentenceVectors]:
         """The stored sentence vectors of the given articles (any state) that exist and belong to the article's
         stored version; articles without (stored before they existed) are left out."""

@@ -142,6 +142,14 @@ class SQLArticleStore(SQLBackend, ArticleStore[Tx]):
             (vectors.encoder, spans, rows, article_id, vectors.version),
         )
 
+    def articles_without_sentence_vectors(self, limit: int) -> list[str]:
+        sql = (
+            "SELECT a.id FROM articles a LEFT JOIN sentence_vectors v "
+            "ON v.article_id = a.id AND v.content_hash = a.content_hash "
+            "WHERE a.state = 'ready' AND v.article_id IS NULL ORDER BY a.ingested_at DESC, a.id LIMIT ?"
+        )
+        return [r[0] for r in self._rows(self._sql(sql), (limit,))]
+
     def sentence_vectors(self, article_ids: Sequence[str]) -> dict[str, SentenceVectors]:
         if not article_ids:
             return {}
