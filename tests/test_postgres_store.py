@@ -290,7 +290,6 @@ def test_migration_backfills_postings_of_existing_chunks(postgres_url: str) -> N
         tx.execute("DROP TABLE chunk_terms")
         tx.execute("CREATE INDEX chunks_tsv ON chunks USING GIN (tsv)")
         tx.execute("DROP INDEX articles_filter")
-        tx.execute("DROP TABLE sentence_vectors")  # migration 0007
         tx.execute("DELETE FROM schema_migrations WHERE version >= 4")
     store.close()
     store = PostgresStore(postgres_url)
