@@ -38,6 +38,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -532,6 +533,18 @@ def stored_spans(article: Article) -> str:
     if _current(article) is not None:
         return article._injected  # type: ignore[return-value]
     return json.dumps({"model": spans_model(), "spans": injected_spans(article.body)}, separators=(",", ":"))
+
+
+def renew_stale_spans(articles: Iterable[Article]) -> dict[tuple[str, str], str]:
+    """Give the articles whose stored spans are missing or from another classifier version (rows stored before
+    an upgrade) spans computed now, and return them by ``(article id, content hash)`` for the store to keep: after
+    an upgrade, each article is classified again once, when first read, not on every question about it."""
+    renewed = {}
+    for article in articles:
+        if _current(article) is None:
+            article._injected = stored_spans(article)
+            renewed[(article.id, article.content_hash)] = article._injected
+    return renewed
 
 
 def article_injected_spans(article: Article) -> tuple[tuple[int, int], ...]:

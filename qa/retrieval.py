@@ -8,15 +8,18 @@ be known about the future — and recent articles get a small prior, as "this we
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any, Literal
 
 from qa.config import Settings
 from qa.embeddings import Embedder
+from qa.injection import renew_stale_spans
 from qa.models import Filters, Hit
 from qa.store import ArticleMeta, ArticleStore
 from qa.vectors import VectorIndex
 
 Mode = Literal["hybrid", "dense", "bm25"]
+log = logging.getLogger(__name__)
 
 
 def effective_filters(filters: Filters | None, today: dt.date | None) -> Filters | None:
@@ -67,6 +70,7 @@ class HybridRetriever:
         with self.store.snapshot():
             articles = self.store.bodies(sorted({aid for (aid, _), _ in ranked[:k]}))
             spans = self.store.spans([key for key, _ in ranked[:k]])
+        self._keep_renewed_spans(renew_stale_spans(articles.values()))
         hits: list[Hit] = []
         for (aid, idx), score in ranked[:k]:
             span = spans.get((aid, idx))
@@ -90,6 +94,18 @@ class HybridRetriever:
                 )
             )
         return hits
+
+    def _keep_renewed_spans(self, renewed: dict[tuple[str, str], str]) -> None:
+        """Store injected spans computed for articles stored before the classifier changed (see
+        :func:`qa.injection.renew_stale_spans`). Best effort: if the write cannot be made now (the store busy or
+        down), they are computed again on the next read."""
+        if not renewed:
+            return
+        try:
+            with self.store.transaction() as tx:
+                self.store.set_injected(tx, renewed)
+        except Exception as exc:
+            log.warning("renewed injected spans of %d articles not stored: %s", len(renewed), exc)
 
     def _dense(self, vector: object, n: int, k: int, filters: Filters | None) -> list[tuple[str, int, float]]:
         """Nearest chunks. Chroma's metadata filter costs far more than a wider unfiltered query (measured

@@ -72,7 +72,7 @@ def test_ingest_stores_the_spans_and_questions_do_not_classify_again(
     assert calls == []
 
 
-def test_spans_stored_by_another_classifier_are_recomputed_and_reindex_renews_them(
+def test_spans_stored_by_another_classifier_are_recomputed_and_stored_again(
     service: NewsQA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with sqlite3.connect(service.settings.data_dir / "articles.sqlite3") as con:
@@ -81,8 +81,10 @@ def test_spans_stored_by_another_classifier_are_recomputed_and_reindex_renews_th
     quotes = ask_and_brief(service)
     assert all("sank" not in q for q in quotes), quotes  # the older value (nothing injected) was not believed
     assert calls == [BODY]  # once: the checks after the first read find it in memory
-    service.reindex()
-    assert stored(service)["model"] == qa.injection.spans_model()
+    assert stored(service)["model"] == qa.injection.spans_model()  # kept by the first question that read it
+    qa.injection._SPANS.clear()
+    ask_and_brief(service)
+    assert calls == [BODY]  # a new process would not classify it again either
 
 
 def test_a_row_stored_before_spans_were_kept_is_read_as_before(
@@ -93,3 +95,11 @@ def test_a_row_stored_before_spans_were_kept_is_read_as_before(
     calls = classifier_calls(monkeypatch)
     assert all("sank" not in q for q in ask_and_brief(service))
     assert calls == [BODY]
+    assert stored(service)["model"] == qa.injection.spans_model()
+
+
+def test_reindex_renews_stale_spans(service: NewsQA) -> None:
+    with sqlite3.connect(service.settings.data_dir / "articles.sqlite3") as con:
+        con.execute("""UPDATE articles SET injected = '{"model":"older","spans":[]}' WHERE id = 'harlow'""")
+    service.reindex()
+    assert stored(service)["model"] == qa.injection.spans_model()

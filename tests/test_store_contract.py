@@ -111,6 +111,11 @@ def test_the_injected_spans_found_at_ingest_are_kept_with_the_article(store: Art
     b = article("ferry-1", "The ferry sails at one.")
     add(store, b)  # no spans given: none kept from the version it replaces
     assert store.get("ferry-1")._injected is None  # type: ignore[union-attr]
+    with store.transaction() as tx:  # renewed spans go to the version they were computed for, and no other
+        store.set_injected(
+            tx, {("ferry-1", a.content_hash): "old", ("ferry-1", b.content_hash): "new", ("x", "y"): "z"}
+        )
+    assert store.get("ferry-1")._injected == "new" and store.get("x") is None  # type: ignore[union-attr]
 
 
 def test_unicode_and_quotes_round_trip(store: ArticleStore[Any]) -> None:

@@ -96,6 +96,11 @@ class ArticleStore(ABC, Generic[Tx]):
         """Move the given articles to ``state``; unknown ids are ignored."""
 
     @abstractmethod
+    def set_injected(self, tx: Tx, values: dict[tuple[str, str], str]) -> None:
+        """Store renewed injected spans (:func:`qa.injection.stored_spans`) by ``(article id, content hash)``; an
+        article since replaced or deleted (another hash, or no row) is left alone."""
+
+    @abstractmethod
     def delete(self, tx: Tx, article_id: str) -> None:
         """Remove an article with its chunks, lexical entries and story membership (:mod:`qa.stories`); an unknown
         id is a no-op."""

@@ -89,6 +89,11 @@ class SQLArticleStore(SQLBackend, ArticleStore[Tx]):
                 args.extend(ids)
         return self._sql(" AND ".join(clauses)), args
 
+    def set_injected(self, tx: Tx, values: dict[tuple[str, str], str]) -> None:
+        sql = self._sql("UPDATE articles SET injected = ? WHERE id = ? AND content_hash = ?")
+        for (article_id, content_hash), value in values.items():
+            tx.execute(sql, (value, article_id, content_hash))  # type: ignore[attr-defined]
+
     def _clear(self, tx: Tx, article_id: str) -> None:
         """Remove what belongs to the article's stored version: chunk rows, lexical entries, sentence vectors."""
         self._delete_chunks(tx, article_id)
