@@ -303,6 +303,25 @@ def test_bm25_ranks_ready_chunks_and_respects_filters(store: ArticleStore[Any]) 
     assert len(store.bm25("glacier", 1)) == 1
 
 
+def test_bm25_finds_the_filtered_best_even_when_better_matches_are_filtered_out(store: ArticleStore[Any]) -> None:
+    """The filters apply to every match, not only to the best few: twenty strong matches from after the window do
+    not hide the two weaker ones inside it."""
+    strong = [
+        article(f"late-{i}", f"Walnut harvest report {i}: walnut prices, walnut yields.", published=dt.date(2025, 6, 1))
+        for i in range(20)
+    ]
+    weak = [
+        article(
+            f"early-{i}", f"The cooperative also weighed a walnut crop, report {i} says.", published=dt.date(2025, 1, 1)
+        )
+        for i in range(2)
+    ]
+    add(store, *strong, *weak)
+    assert store.bm25("walnut", 2)[0][0].startswith("late-")
+    hits = store.bm25("walnut", 2, Filters(until=dt.date(2025, 3, 1)))
+    assert sorted(aid for aid, _, _ in hits) == ["early-0", "early-1"]
+
+
 def test_bm25_stems_and_ignores_query_syntax(store: ArticleStore[Any]) -> None:
     add(store, article("mills", "Three windmills were restored by volunteers.", title="Heritage"))
     assert store.bm25("windmill restoring volunteer", 5)[0][0] == "mills"  # stemmed forms match

@@ -79,9 +79,12 @@ class SQLiteFeedsMixin(SQLFeedsMixin):
 
     def story_members(self, story_ids: Sequence[str]) -> dict[str, list[StoryMember]]:
         out: dict[str, list[StoryMember]] = {s: [] for s in story_ids}
+        # "+a.state": without statistics SQLite chose the index on the articles' state and read every ready
+        # article to find a few stories' members (25 ms at 10k articles, on every answer: citation_folder); the
+        # unary plus keeps that index out, so the stories' own index leads (0.03 ms).
         rows = self._by_ids(
             f"SELECT {MEMBER_COLUMNS} FROM article_stories s "
-            "JOIN articles a ON a.id = s.article_id WHERE a.state = 'ready' AND s.story_id IN ({marks}) "
+            "JOIN articles a ON a.id = s.article_id WHERE +a.state = 'ready' AND s.story_id IN ({marks}) "
             "ORDER BY s.first_seen_at, s.article_id",
             story_ids,
         )
