@@ -435,16 +435,16 @@ def test_test_half_never_comes_back_llm(
     )
     service = NewsQA(settings, embedder=base.embedder)
     items = [i for i in planted_items() if i.disguise in ("", "greek", "framed")]
-    planted = plant(items, per_article=8, limit=6)
+    planted = plant(items, per_article=8, limit=12)
     service.ingest_records(planted.records)
     found_leaks = leaks(service, planted, "llm")
-    # NOT MET YET (see KNOWN_EXTRACTIVE_LEAKS): a phrasing the classifier misses can come back through either path.
-    # What this test holds is that the LLM path adds nothing: the model is never shown a sentence the classifier
-    # caught, and a sentence it writes from one is dropped, so every leak is in an article with a missed plant.
+    # None may come back. Where one does, say whether the classifier missed its plant (an article with a missed
+    # plant) or the LLM path added it (the model is never shown a sentence the classifier caught, and a sentence
+    # it writes from one is dropped, so a leak from an article with no missed plant is the LLM path's own).
     missed = articles_with_missed_plants(service, planted)
-    added = [leak for leak in found_leaks if leak.split(":", 1)[0] not in missed]
     print(f"{len(found_leaks)} planted sentences came back ({len(missed)} articles hold a missed plant)")
-    assert not added, f"{len(added)} caught planted sentences came back:\n" + "\n".join(added[:30])
+    assert not found_leaks, f"{len(found_leaks)} planted sentences came back ({len(missed)} articles hold a missed "
+    "plant):\n" + "\n".join(found_leaks[:30])
 
 
 def articles_with_missed_plants(service: NewsQA, planted: Planted) -> set[str]:
