@@ -115,7 +115,7 @@ def main() -> None:
     verifier = GroundingVerifier(weights=weights)
     with (
         tempfile.TemporaryDirectory(prefix="qa-grounding-latency-") as tmp,
-        NewsQA(Settings(data_dir=Path(tmp))) as svc,
+        NewsQA(Settings(data_dir=Path(tmp), sentence_vectors="always")) as svc,
     ):
         aid = ingest_example(svc)
         article = svc.get_article(aid).body

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
 
     # --- grounding ---------------------------------------------------------------------------------
     grounding_threshold: float = Field(0.33, ge=0.0, le=1.0)  # fitted with qa/grounding_weights.json
+    sentence_vectors: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Keep the grounding verifier's sentence vectors with each article (computed in the background "
+        "after ingest, qa/sentence_worker.py): auto = when an LLM endpoint is set, the only path that verifies.",
+    )
 
     # --- service limits and security ---------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
@@ -125,6 +130,10 @@ class Settings(BaseSettings):
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def keeps_sentence_vectors(self) -> bool:
+        return self.sentence_vectors == "always" or (self.sentence_vectors == "auto" and bool(self.llm_base_url))
 
     @property
     def sqlite_path(self) -> Path:

@@ -32,10 +32,13 @@ RETRY_AFTER_S = 30.0  # after a failed turn (the store unavailable, say)
 
 
 class SentenceVectorWorker:
-    def __init__(self, store: ArticleStore[Any], encoder: Embedder, busy: AbstractContextManager[Any]) -> None:
+    def __init__(
+        self, store: ArticleStore[Any], encoder: Embedder, busy: AbstractContextManager[Any], enabled: bool = True
+    ) -> None:
         """``busy``: held by every ingest (the service's index lock), and by the worker for each turn, so the two
-        never compete for the cores."""
+        never compete for the cores. A worker not ``enabled`` never starts (no LLM path: nothing would read them)."""
         self.store = store
+        self.enabled = enabled
         self.encoder = encoder
         self._busy = busy
         self._wake = threading.Event()
@@ -48,7 +51,7 @@ class SentenceVectorWorker:
     def wake(self) -> None:
         """Look for articles without sentence vectors soon (starts the thread on first use)."""
         with self._start_lock:
-            if self._stop.is_set():
+            if self._stop.is_set() or not self.enabled:
                 return
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="sentence-vectors", daemon=True)

@@ -72,9 +72,10 @@ class NewsQA:
         # Indexing writes go through one lock so two ingests never interleave their Chroma and SQLite steps.
         self._index_lock = threading.Lock()
         # The grounding verifier's sentence vectors, filled in when no ingest is running: after each ingest, and from
-        # start-up (repair) for what a store from before them lacks.
+        # start-up (repair) for what a store from before them (or from before an LLM endpoint was set) lacks.
         encoder = minilm(self.settings.embed_batch_size)
-        self.sentence_vectors = SentenceVectorWorker(self.store, encoder, self._index_lock)
+        enabled = self.settings.keeps_sentence_vectors
+        self.sentence_vectors = SentenceVectorWorker(self.store, encoder, self._index_lock, enabled)
         # Released by close(), or when the service is garbage-collected without it.
         self._finalizer = weakref.finalize(self, _release, self.sentence_vectors, self.store, self.index, lock)
         self.retriever = HybridRetriever(self.store, self.index, self.embedder, self.settings)

@@ -148,7 +148,9 @@ def answer_service(demo_service: NewsQA, tmp_path_factory: pytest.TempPathFactor
     the API tests add articles to ``demo_service``, and answers must not depend on test order."""
     from tests.paths import EXAMPLE_ARTICLE
 
-    service = NewsQA(Settings(data_dir=tmp_path_factory.mktemp("answers")), embedder=demo_service.embedder)
+    # Its copies with an LLM endpoint (tests/test_llm_answer.py) read the sentence vectors this service computes.
+    settings = Settings(data_dir=tmp_path_factory.mktemp("answers"), sentence_vectors="always")
+    service = NewsQA(settings, embedder=demo_service.embedder)
     paths = [DEMO_ARTICLES] + ([EXAMPLE_ARTICLE] if EXAMPLE_ARTICLE.exists() else [])
     service.ingest_paths(paths)
     return service

@@ -35,7 +35,7 @@ BODY = "\n\n".join(
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[NewsQA]:
-    svc = NewsQA(Settings(data_dir=tmp_path, chunk_tokens=40, chunk_overlap_tokens=15))
+    svc = NewsQA(Settings(data_dir=tmp_path, chunk_tokens=40, chunk_overlap_tokens=15, sentence_vectors="always"))
     yield svc
     svc.close()
 
@@ -117,7 +117,7 @@ def test_an_article_stored_without_vectors_gets_them_on_its_first_llm_answer(ser
 
 
 def test_the_worker_keeps_off_while_an_ingest_runs_and_fills_an_old_store_on_start(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, chunk_tokens=40, chunk_overlap_tokens=15)
+    settings = Settings(data_dir=tmp_path, chunk_tokens=40, chunk_overlap_tokens=15, sentence_vectors="always")
     with NewsQA(settings) as svc:
         aid = _ingest(svc)
         with svc._index_lock:  # as while an ingest runs
@@ -136,3 +136,16 @@ def test_the_worker_keeps_off_while_an_ingest_runs_and_fills_an_old_store_on_sta
 def _forget_vectors(settings: Settings) -> None:
     with sqlite3.connect(settings.sqlite_path) as con:
         con.execute("DELETE FROM sentence_vectors")
+
+
+@pytest.mark.parametrize(
+    ("setting", "llm", "kept"),
+    [("auto", None, False), ("auto", "http://127.0.0.1:9/v1", True), ("never", "http://127.0.0.1:9/v1", False)],
+)
+def test_sentence_vectors_are_kept_where_an_llm_path_can_use_them(
+    tmp_path: Path, setting: str, llm: str | None, kept: bool
+) -> None:
+    settings = Settings(data_dir=tmp_path, sentence_vectors=setting, llm_base_url=llm)
+    with NewsQA(settings) as svc:
+        aid = _ingest(svc)
+        assert (aid in svc.store.sentence_vectors([aid])) is kept

@@ -55,7 +55,7 @@ def _rate(n: float, seconds: float) -> float:
 def run_pipeline(records: list[ArticleIn], embedder: Embedder, data_dir: Path) -> dict[str, Any]:
     watch = Stopwatch()
     recorder = RecordingEmbedder(embedder, watch)
-    svc = NewsQA(Settings(data_dir=data_dir), embedder=recorder)
+    svc = NewsQA(Settings(data_dir=data_dir, sentence_vectors="always"), embedder=recorder)
     watch.wrap(svc.index, "upsert", "chroma")
     watch.wrap(svc.index, "delete_articles", "chroma")
     watch.wrap(svc.store, "put", "sqlite")
