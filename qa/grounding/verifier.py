@@ -36,7 +36,7 @@ from qa.sentence_vectors import SentenceVectors
 
 WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "grounding_weights.json"
 SOURCE_CACHE_SIZE = 256
-Known = Sequence[SentenceVectors | None] | None  # per source: its sentence vectors from ingest, if stored
+Known = Sequence[SentenceVectors | None] | None  # per source: its stored sentence vectors, if any
 NO_MATCH_SIMILARITY = 0.45  # below this the best source passage is not about the claim at all
 
 
@@ -108,8 +108,8 @@ class ClaimChecker:
     """What the offline verifier and the LLM judge share: split a response into claims, score it by them."""
 
     def verify_claims(self, claims: list[str], sources: list[str], known: Known = None) -> list[ClaimVerdict]:
-        """A verdict per claim. ``known``: the sources' sentence vectors from ingest where the store has them
-        (``known[i]`` for ``sources[i]``), which a checker that embeds sentences uses instead of embedding."""
+        """A verdict per claim. ``known``: the sources' sentence vectors where the store has them (``known[i]`` for
+        ``sources[i]``, qa/sentence_vectors.py), which a checker that embeds sentences uses instead of embedding."""
         raise NotImplementedError
 
     def verify(self, response: str, sources: list[str]) -> list[ClaimVerdict]:
@@ -282,7 +282,7 @@ class GroundingVerifier(ClaimChecker):
             raise
 
     def _unit_vectors(self, index: SourceIndex, known: SentenceVectors | None) -> np.ndarray:
-        """Sentences take their vectors from ``known`` (ingest's) where it has them, else are embedded; a window is
+        """Sentences take their vectors from ``known`` (the store's) where it has them, else are embedded; a window is
         the normalised mean of its two sentences (half the cost)."""
         vecs = np.zeros((len(index.units), self.encoder.dim), dtype=np.float32)
         sentences = [i for i, u in enumerate(index.units) if u.pair is None]
