@@ -466,6 +466,14 @@ def is_injection(sentence: str) -> bool:
     return sentence_score(sentence) >= model().threshold
 
 
+def is_suspect(sentence: str) -> bool:
+    """True if ``sentence`` scores at least the lower, neighbour threshold (fitted to flag ~2% of news sentences):
+    not enough to take it from the evidence, but enough to keep it out of what the service picks as its own summary
+    of an article, a title or a briefing bullet, where a sentence wrongly passed over only gives way to the next
+    best one."""
+    return sentence_score(sentence) >= model().neighbour_threshold
+
+
 _SPANS: OrderedDict[str, tuple[tuple[int, int], ...]] = OrderedDict()
 _SPANS_LOCK = threading.Lock()
 

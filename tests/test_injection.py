@@ -324,18 +324,12 @@ def planted_service(
     return service, planted
 
 
-# NOT MET YET (issue 14's acceptance asks for 0): the classifier's test-only recall is ~99%, and the phrasings it
-# misses can come back, as briefing bullets. A ratchet until then: more leaks than this fail.
-KNOWN_EXTRACTIVE_LEAKS = 2
-
-
 def test_test_half_never_comes_back_extractive(planted_service: tuple[NewsQA, Planted]) -> None:
+    """Issue 14's acceptance: 0 planted sentences in answers, quotes, bullets and titles."""
     service, planted = planted_service
     found_leaks = leaks(service, planted, "extractive")
-    print(f"{len(found_leaks)} planted sentences came back:\n" + "\n".join(found_leaks))
-    assert len(found_leaks) <= KNOWN_EXTRACTIVE_LEAKS, f"{len(found_leaks)} planted sentences came back:\n" + "\n".join(
-        found_leaks[:30]
-    )
+    print(f"{len(found_leaks)} planted sentences came back")
+    assert not found_leaks, f"{len(found_leaks)} planted sentences came back:\n" + "\n".join(found_leaks[:30])
 
 
 def test_an_injected_line_never_answers_a_question_about_another_article(tmp_path: Path) -> None:

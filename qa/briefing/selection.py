@@ -19,6 +19,7 @@ from qa.briefing.sentences import ArticleSentences, Sentence
 from qa.embeddings import Embedder
 from qa.generators.questions import terms
 from qa.grounding.model import Logistic
+from qa.injection import is_suspect
 
 
 @dataclass(eq=False)
@@ -97,13 +98,20 @@ def choose(scored: Scored, budget: int, weight: float | None = None) -> list[Pic
     mass = _word_mass(scored, owner)
     covered = np.zeros(len(scored.sentences))
     chosen: list[int] = []
+    suspect: set[int] = set()
 
     def take(options: list[int]) -> int | None:
-        options = [i for i in options if i not in chosen]
-        if not options:
-            return None
-        gain = (np.maximum(sims[options], covered) - covered) @ mass + lam * scored.importance[options]
-        return options[int(np.argmax(gain))]
+        """The best option, passing over a suspect sentence (:func:`qa.injection.is_suspect`, judged only for the
+        sentences that would be picked: a few per briefing)."""
+        options = [i for i in options if i not in chosen and i not in suspect]
+        while options:
+            gain = (np.maximum(sims[options], covered) - covered) @ mass + lam * scored.importance[options]
+            best = options[int(np.argmax(gain))]
+            if not is_suspect(scored.sentences[best].text):
+                return best
+            suspect.add(best)
+            options.remove(best)
+        return None
 
     def add(i: int) -> None:
         chosen.append(i)
@@ -126,7 +134,10 @@ def choose(scored: Scored, budget: int, weight: float | None = None) -> list[Pic
     picks = [Pick(scored.sentences[i], round(float(scored.importance[i]), 4)) for i in chosen]
     by_article = {t.article.id: t for t in scored.texts}
     for pick in picks:
-        pick.quoted = [*by_article[pick.sentence.article.id].antecedents(pick.sentence), pick.sentence]
+        leaned = by_article[pick.sentence.article.id].antecedents(pick.sentence)
+        while leaned and any(is_suspect(x.text) for x in leaned):  # quote only the stretch after a suspect one
+            leaned = leaned[1:]
+        pick.quoted = [*leaned, pick.sentence]
         pick.duplicates = _reported_elsewhere(scored, pick.sentence)
     return _without_overlap(picks)
 
