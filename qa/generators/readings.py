@@ -11,6 +11,7 @@ Passages are parsed in one batch (:func:`qa.nlp.parse_many`), only for the quest
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from qa import wordnet
@@ -131,23 +132,17 @@ def mark_report_dates(
     bridge would reopen"), unless the question asks about a saying itself."""
     if question.atype != "date" or set(question.terms) & {term(v) for v in relation.REPORTING}:
         return  # a question about the saying itself ("When did the council announce ...?")
-    for s in sentences[:ENTITY_SENTENCES]:
-        doc = docs.get(s.key)
-        if doc is None:
-            continue
-        for c in found[s.key]:
-            if c.kind != "date" or c.dropped:
-                continue
-            token = next((t for t in doc if s.start + t.idx >= c.start and s.start + t.idx < c.end), None)
-            verb = token
-            while verb is not None and verb.pos_ != "VERB" and verb.head.i != verb.i:
-                verb = verb.head
-            if (
-                verb is not None
-                and verb.lemma_.lower() in relation.REPORTING
-                and any(k.dep_ in ("ccomp", "xcomp") for k in verb.children)
-            ):
-                c.dropped = "date_of_the_report"
+    for s, doc, c in _parsed_candidates("date", sentences, found, docs):
+        token = next((t for t in doc if s.start + t.idx >= c.start and s.start + t.idx < c.end), None)
+        verb = token
+        while verb is not None and verb.pos_ != "VERB" and verb.head.i != verb.i:
+            verb = verb.head
+        if (
+            verb is not None
+            and verb.lemma_.lower() in relation.REPORTING
+            and any(k.dep_ in ("ccomp", "xcomp") for k in verb.children)
+        ):
+            c.dropped = "date_of_the_report"
 
 
 def asked_count(question: Question) -> str | None:
@@ -174,16 +169,23 @@ def mark_counted_nouns(
     asked = asked_count(question)
     if asked is None:
         return
+    for s, doc, c in _parsed_candidates("number", sentences, found, docs):
+        noun = counted_noun(doc, c.start - s.start, c.end - s.start)
+        if noun is not None and wordnet.counts_differ(noun, asked):
+            c.dropped = "counts_something_else"
+
+
+def _parsed_candidates(
+    kind: str,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> Iterator[tuple[Sentence, Doc, Candidate]]:
+    """The candidates of ``kind`` not yet dropped in the best ``ENTITY_SENTENCES`` passages that were parsed."""
     for s in sentences[:ENTITY_SENTENCES]:
         doc = docs.get(s.key)
-        if doc is None:
-            continue
-        for c in found[s.key]:
-            if c.kind != "number" or c.dropped:
-                continue
-            noun = counted_noun(doc, c.start - s.start, c.end - s.start)
-            if noun is not None and wordnet.counts_differ(noun, asked):
-                c.dropped = "counts_something_else"
+        if doc is not None:
+            yield from ((s, doc, c) for c in found[s.key] if c.kind == kind and not c.dropped)
 
 
 def counted_noun(doc: Doc, start: int, end: int) -> str | None:
