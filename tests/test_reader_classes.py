@@ -696,3 +696,52 @@ def test_a_why_question_over_a_sentence_with_no_verb_finishes() -> None:
     worker.join(timeout=60)
     assert done, "the reader did not finish"
     assert done[0].short_answer is None
+
+
+# --- when the passages tell of the question's action, only who or what they have in the asked role answers -----------
+def test_no_one_is_named_for_an_action_the_articles_tell_without_its_doer() -> None:
+    """The passive names no one who cancelled the concert; a name elsewhere, or the doer of the same verb done to
+    something else ("cancelled a tour"), is no answer."""
+    body = (
+        "The Linden Park concert set for Saturday has been cancelled, the city's arts office said on Friday, "
+        "leaving the orchestra's conductor Ada Lune without a summer date.\n\n"
+        "In May, the promoter Piet Hallam cancelled a tour the orchestra was due to make to the coast."
+    )
+    assert _ask("Who cancelled the Linden Park concert?", body).short_answer is None
+
+
+def test_the_doer_of_the_asked_action_answers_over_a_name_standing_nearer() -> None:
+    body = (
+        "On Tuesday, Harlan Motors agreed to buy the Eastfield bus depot from Corran Transit for $12 million, "
+        "both companies said.\n\nCorran Transit will move its buses to a site near the airport."
+    )
+    assert _ask("Which company agreed to buy the Eastfield bus depot?", body).short_answer == "Harlan Motors"
+
+
+@pytest.mark.parametrize(
+    ("question", "body", "answer"),
+    [
+        (
+            "How many stalls did the Orrel market have?",
+            "The Orrel market reopened on July 29 after a week of repairs, the council said.",
+            None,  # the 29 of a date counts nothing
+        ),
+        (
+            "How many stalls did the Orrel market have?",
+            "The Orrel market reopened on July 29 with 41 stalls, the council said.",
+            "41",
+        ),
+        (
+            "What time will the late sailing leave Harlow?",
+            "The late sailing will leave Harlow at 10.15 p.m. on Fridays from June 3, the operator said.",
+            "10.15 p.m.",
+        ),
+        (
+            "What time did the Orrel market open on Saturday?",
+            "The Orrel market opened on Saturday, June 3, after a week of repairs, the council said.",
+            None,  # a date is no time of day
+        ),
+    ],
+)
+def test_figures_of_dates_and_times_of_day(question: str, body: str, answer: str | None) -> None:
+    assert _ask(question, body).short_answer == answer

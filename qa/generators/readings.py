@@ -61,19 +61,22 @@ def mark_relation(
     sentences: list[Sentence],
     found: dict[tuple[str, int], list[Candidate]],
     docs: dict[tuple[str, int], Doc],
-) -> None:
+) -> bool:
     """For a question about who or what fills a verb's role (:mod:`qa.generators.relation`), mark each candidate of
     the best passages: ``fills_relation`` when it stands in that role of the verb, ``other_role`` when the passage
     has the verb but the candidate is elsewhere ("described it ... by Mr. Hallam"). A role filled by a short common
-    noun phrase that names no one ("The chief engineer described it") becomes a candidate itself."""
+    noun phrase that names no one ("The chief engineer described it") becomes a candidate itself. True when some
+    passage tells of the question's action (its verb, done by and to what the question says)."""
     rel = relation.question_relation(question.text) if question.atype in ("person", "entity") else None
     if rel is None:
-        return
+        return False
+    told = False
     for s in sentences[:RELATION_SENTENCES]:
         doc = docs.get(s.key)
         args = relation.arguments(doc, rel) if doc is not None else None
         if args is None:
             continue  # the passage does not have the verb: it says nothing either way
+        told = True
         base = s.start
         for c in found[s.key]:
             # the filler is the candidate holding the argument's head word ("Harbour Board" of "the Harbour
@@ -87,6 +90,7 @@ def mark_relation(
                 c = Candidate(text, base + a.start, base + end, "description", s)
                 c.features["fills_relation"] = 1.0
                 found[s.key].append(c)
+    return told
 
 
 # The named-entity reading of a candidate, as the ``entity`` feature: a person, a body (an organisation, a country,

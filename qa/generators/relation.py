@@ -32,6 +32,7 @@ class Relation:
     predicates: frozenset[str]  # verb lemmas ("meet"; "agree" and "buy")
     role: Role  # what the answer is to them, in the active voice
     subject: frozenset[str] = frozenset()  # for an object: matching keys of who does it ("Ada Lune" meets whom)
+    theme: str | None = None  # for a subject: the key of what is done to ("meeting" of "who cancelled the meeting")
 
     @cached_property
     def stems(self) -> frozenset[str]:
@@ -82,7 +83,12 @@ def question_relation(question: str) -> Relation | None:
         return None
     lemmas = frozenset(v.lemma_.lower() for v in verbs if v.pos_ == "VERB" and v.lemma_.lower() != "be")
     subject = frozenset(term(t.text) for o in others[:1] for t in o.subtree if _naming(t))
-    return Relation(lemmas, role, subject if role == "object" else frozenset()) if lemmas else None
+    if not lemmas:
+        return None
+    if role == "object":
+        return Relation(lemmas, role, subject)
+    themes = [c for v in verbs for c in v.children if c.dep_ == "dobj" and c.pos_ == "NOUN"]
+    return Relation(lemmas, role, theme=term(themes[0].text) if themes else None)
 
 
 def _chain(verb: Token, deps: tuple[str, ...]) -> list[Token]:
@@ -106,17 +112,21 @@ class Argument:
 
 
 def arguments(doc: Doc, relation: Relation) -> list[Argument] | None:
-    """What fills the role for each occurrence of the relation's verbs; ``None`` when none of the verbs occurs (the
-    passage says nothing either way)."""
+    """What fills the role for each occurrence of the relation's verbs; ``None`` when none of the verbs occurs done by
+    and to what the question says (the passage says nothing either way)."""
     verbs = [t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() in relation.predicates]
     # The verb as a noun of the same stem: "the meeting with Ada Lune" says whom she meets.
     nouns = [t for t in doc if t.pos_ == "NOUN" and relation.role == "object" and term(t.text) in relation.stems]
     if not verbs and not nouns:
         return None
     out = []
+    told = False
     for verb in verbs + nouns:
         if verb.pos_ == "VERB" and not _same_subject(verb, relation):
             continue  # "Ada Lune was to meet X" answers nothing about whom Piet Hallam meets
+        if verb.pos_ == "VERB" and not _same_theme(verb, relation):
+            continue  # "Y cancelled a trip" answers nothing about who cancelled the meeting
+        told = True
         fillers = _fillers(verb, relation.role) if verb.pos_ == "VERB" else _noun_fillers(verb)
         for arg in fillers:
             left, right = arg.left_edge, arg.right_edge
@@ -133,7 +143,7 @@ def arguments(doc: Doc, relation: Relation) -> list[Argument] | None:
                     core.idx + len(core.text),
                 )
             )
-    return out
+    return out if told else None
 
 
 def _core_end(head: Token) -> Token:
@@ -166,6 +176,16 @@ def _same_subject(verb: Token, relation: Relation) -> bool:
         return True
     named = _named_doers(verb)
     return not named or any(term(t.text) in relation.subject for t in named)
+
+
+def _same_theme(verb: Token, relation: Relation) -> bool:
+    """Whether what the verb is done to can be the question's (its object, or its subject in the passive; a pronoun
+    or none can, a common noun only the same one: "cancelled a trip" is not "cancelled the meeting")."""
+    if relation.theme is None:
+        return True
+    passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children)
+    done_to = [c for c in verb.children if c.dep_ == ("nsubjpass" if passive else "dobj")]
+    return not done_to or any(c.pos_ != "NOUN" or term(c.text) == relation.theme for c in done_to)
 
 
 def _noun_fillers(noun: Token) -> list[Token]:

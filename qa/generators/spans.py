@@ -131,6 +131,7 @@ def _strip(body: str, a: int, b: int, question_terms: set[str]) -> tuple[int, in
 
 
 _CALENDAR_WORD = re.compile(rf"\s+(?:{_MONTH}|{_DAY})\b")
+_CALENDAR = re.compile(rf"\b(?:{_MONTH}|{_DAY})\b")
 
 
 def _names(text: str) -> list[tuple[int, int]]:
@@ -208,16 +209,21 @@ def candidates(
                 continue
             if wordnet.is_a(w.lower(), question.head_word):
                 add(*m.span(), "kind", strip=False)
-    for m in _DATE.finditer(text):
-        add(*m.span(), "date", strip=False)
+    dates = [m.span() for m in _DATE.finditer(text)]
+    for a, b in dates:
+        add(a, b, "date", strip=False)
+    if question.head_word in _CLOCK_HEADS:  # "at what time": a time of day, "10.15 p.m.", "midnight"
+        for m in _CLOCK.finditer(text):
+            add(*m.span(), "date", strip=False)
     for m in _MONEY.finditer(text):
         add(*m.span(), "money", strip=False)
     for m in _PERCENT.finditer(text):
         add(*m.span(), "percent", strip=False)
     for m in _NUMBER.finditer(text):
         a, b = m.span()
-        if text[max(0, a - 1) : a] in ("$", "€", "£") or _DATE.fullmatch(text[a:b]):
-            continue
+        in_date = any(da <= a and b <= db and _CALENDAR.search(text, da, db) for da, db in dates)
+        if text[max(0, a - 1) : a] in ("$", "€", "£") or in_date or _DATE.fullmatch(text[a:b]):
+            continue  # a price's figure, a year, the day of "July 29": no count (the 67 of "67 years" may be)
         add(a, b, "number", strip=False)
         unit = _UNIT.match(text, b)
         if unit:
@@ -264,7 +270,11 @@ AGENT_BODY_FIT = 0.8  # type fit of an organisation or a country standing in the
 DESCRIPTION_FIT = 0.6  # type fit of a role filled by a description ("the chief engineer") rather than a name
 _ANY = re.compile(r"")
 # A date asked for at a grain ("in what year", "which month") is answered at that grain or finer.
+# A time of day: "10.15 p.m.", "9:30am", "noon", "midnight".
+_CLOCK = re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b(?:noon|midnight)\b", re.IGNORECASE)
+_CLOCK_HEADS = ("time", "hour")
 _GRAIN = {
+    **dict.fromkeys(_CLOCK_HEADS, _CLOCK),
     "year": re.compile(r"\b(?:19|20)\d\d\b|\byear\b", re.IGNORECASE),
     "years": re.compile(r"\b(?:19|20)\d\d\b|\byears?\b", re.IGNORECASE),
     "month": re.compile(rf"{_MONTH}|\bmonth\b", re.IGNORECASE),
@@ -462,7 +472,10 @@ def short_answer(
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
     found = {s.key: candidates(s, question, qterms, pool.names) for s in sentences}
     docs = readings.parsed_passages(question, sentences, found)
-    readings.mark_relation(question, sentences, found, docs)
+    # When the best passages tell of the question's action, only who or what they have in the asked role answers:
+    # "Who cancelled the meeting?" over "the meeting had been cancelled" (no one named) is not answered by a name
+    # standing elsewhere in the passage.
+    told = readings.mark_relation(question, sentences, found, docs)
     readings.mark_entities(question, sentences, found, docs)
     readings.mark_report_dates(question, sentences, found, docs)
     readings.mark_counted_nouns(question, sentences, found, docs)
@@ -485,8 +498,8 @@ def short_answer(
             near, head = _proximity(c, pool.weights, question.head)
             align = _alignment(c, question, pool.weights)
             c.features |= {"sentence": s.score, "near": near, "head_noun_near": head, "align": align, "rank": rank}
-            if question.object_of_verb and not c.features.get("fills_relation"):
-                c.dropped = "not_the_object"  # "what did the council cancel": the parse must have it as the object
+            if (told or question.object_of_verb) and not c.features.get("fills_relation"):
+                c.dropped = "not_in_the_asked_role"  # "what did the council cancel": the parse has it as the object
                 continue
             if (question.role_of or question.named) and head == 0:
                 c.dropped = "not_named_as_asked_role"  # "who is the mayor of X": named right next to it, or not at all
