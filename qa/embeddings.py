@@ -167,6 +167,26 @@ def _minilm(batch_size: int) -> MiniLMOnnxEmbedder:
     return MiniLMOnnxEmbedder(batch_size=batch_size)
 
 
+class BackgroundMiniLM:
+    """The bundled model for background work (the verifier's sentence vectors after an ingest): a session of its
+    own on one thread, loaded on first use (~100 MB). Sharing the foreground model, a question's embedding waited
+    behind each background batch (a run holds the model's lock), and the batches took both cores."""
+
+    id = MINILM_ID
+    dim = MiniLMOnnxEmbedder.dim
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return _background_minilm(self.batch_size).embed(texts)
+
+
+@lru_cache(maxsize=2)
+def _background_minilm(batch_size: int) -> MiniLMOnnxEmbedder:
+    return MiniLMOnnxEmbedder(batch_size=batch_size, threads=1)
+
+
 def get_embedder(settings: Settings) -> Embedder:
     """The configured embedder; the ONNX model is loaded once per process and shared."""
     if settings.embedder == "openai":

@@ -16,7 +16,7 @@ from qa.chunking import chunk_text
 from qa.config import Settings
 from qa.conversation import ChatTurn, Rewrite
 from qa.datadir import DataDirLock
-from qa.embeddings import Embedder, get_embedder, minilm
+from qa.embeddings import BackgroundMiniLM, Embedder, get_embedder
 from qa.errors import InvalidInput, LLMUnavailable, NotArticleText, NotFound, QAError, StoreUnavailable, TooLarge
 from qa.injection import stored_spans
 from qa.models import Answer, Article, ArticleIn, ArticleState, Briefing, Chunk, Filters, Hit, IngestItem, IngestReport
@@ -73,7 +73,7 @@ class NewsQA:
         self._index_lock = threading.Lock()
         # The grounding verifier's sentence vectors, filled in when no ingest is running: after each ingest, and from
         # start-up (repair) for what a store from before them (or from before an LLM endpoint was set) lacks.
-        encoder = minilm(self.settings.embed_batch_size)
+        encoder = BackgroundMiniLM(self.settings.embed_batch_size)
         enabled = self.settings.keeps_sentence_vectors
         self.sentence_vectors = SentenceVectorWorker(self.store, encoder, self._index_lock, enabled)
         # Released by close(), or when the service is garbage-collected without it.

@@ -149,3 +149,16 @@ def test_sentence_vectors_are_kept_where_an_llm_path_can_use_them(
     with NewsQA(settings) as svc:
         aid = _ingest(svc)
         assert (aid in svc.store.sentence_vectors([aid])) is kept
+
+
+def test_the_worker_embeds_with_a_session_of_its_own_on_one_thread() -> None:
+    """A question's embedding must not queue behind a background batch: the worker's model is another session, on
+    one thread, with its own lock, and gives the same vectors."""
+    from qa.embeddings import BackgroundMiniLM, _background_minilm
+
+    texts = ["The ferry will add a late sailing on Fridays.", "Tickets cost the same."]
+    background = BackgroundMiniLM(64)
+    assert np.allclose(background.embed(texts), minilm(64).embed(texts), atol=1e-3)
+    session = _background_minilm(64)
+    assert session is not minilm(64) and session._lock is not minilm(64)._lock
+    assert session.session.get_session_options().intra_op_num_threads == 1
