@@ -745,3 +745,29 @@ def test_the_doer_of_the_asked_action_answers_over_a_name_standing_nearer() -> N
 )
 def test_figures_of_dates_and_times_of_day(question: str, body: str, answer: str | None) -> None:
     assert _ask(question, body).short_answer == answer
+
+
+@pytest.mark.parametrize(
+    ("question", "body", "when"),
+    [
+        (
+            "When did the envoy Ada Lune meet the Tarvian trade minister?",
+            "After the prime minister's visit to Tarvia in October, the envoy Ada Lune was to meet the Tarvian trade "
+            "minister. That meeting never took place, officials said.",
+            None,  # October dates the visit, not a meeting of the envoy
+        ),
+        (
+            "When did the Orrel council approve the budget?",
+            "The Orrel council approved the budget on Monday night after a three-hour debate.",
+            "Monday",
+        ),
+        (
+            "When did the Brisk Valley strike begin?",
+            "The Brisk Valley strike, which began on Tuesday, has closed 40 schools.",
+            "Tuesday",
+        ),
+    ],
+)
+def test_a_date_of_another_thing_does_not_answer_when(question: str, body: str, when: str | None) -> None:
+    short = _ask(question, body).short_answer
+    assert (short is None) if when is None else (short is not None and when in short), short

@@ -210,3 +210,44 @@ def counted_noun(doc: Doc, start: int, end: int) -> str | None:
             if objects:
                 return objects[0].text.lower()
     return None
+
+
+# Words of a time phrase itself: climbing from a date through them ("on Monday night") has not left the date yet.
+_TIME_WORDS = frozenset(["morning", "afternoon", "evening", "night", "day", "week", "month", "year", "weekend", "time"])
+
+
+def mark_dates_of_other_things(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """Drop a date the parse has dating a thing the question does not name: "After the minister's trip in October,
+    the envoy was to meet ..." does not say when the envoy met anyone, and "a meeting set for Thursday" says
+    nothing of when a summit takes place. A date on a clause ("Last Friday, the ministry warned ...") is kept."""
+    if question.atype != "date":
+        return
+    asked = set(question.terms)
+    for s, doc, c in _parsed_candidates("date", sentences, found, docs):
+        noun = dated_noun(doc, c.start - s.start, c.end - s.start)
+        if noun is not None and term(noun) not in asked:
+            c.dropped = "date_of_another_thing"
+
+
+def dated_noun(doc: Doc, start: int, end: int) -> str | None:
+    """The noun the date at ``doc.text[start:end]`` belongs to when it dates a thing, not a clause: "the trip in
+    October", "a meeting set for Thursday" (through the participle describing the noun), "the Thursday meeting";
+    None when it dates a verb's clause or stands alone."""
+    inside = [t for t in doc if start <= t.idx < end]
+    if not inside:
+        return None
+    t = next((x for x in inside if not start <= x.head.idx < end), inside[-1])
+    while t.head.i != t.i and (t.dep_ in ("pobj", "prep", "compound", "npadvmod", "nmod") or t.lower_ in _TIME_WORDS):
+        t = t.head
+        if t.pos_ in ("NOUN", "PROPN") and t.lower_ not in _TIME_WORDS:
+            return t.text.lower()
+        if t.pos_ in ("VERB", "AUX"):
+            break
+    if t.pos_ == "VERB" and t.dep_ in ("acl", "relcl") and t.head.pos_ in ("NOUN", "PROPN"):
+        return t.head.text.lower()  # "a meeting [set for Thursday]"
+    return None

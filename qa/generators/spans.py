@@ -479,6 +479,7 @@ def short_answer(
     readings.mark_entities(question, sentences, found, docs)
     readings.mark_report_dates(question, sentences, found, docs)
     readings.mark_counted_nouns(question, sentences, found, docs)
+    readings.mark_dates_of_other_things(question, sentences, found, docs)
     superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
