@@ -5,13 +5,16 @@
 - report dates: a date on a reporting verb is when something was said, not when the reported event happens;
 - counted nouns: a number counts the noun it modifies, which may not be what the question counts.
 
-Passages are parsed in one batch (:func:`qa.nlp.parse_many`), only for the questions that read them.
+- dates of other things: a date that dates a noun the question does not name does not answer "when".
+
+Passages are parsed in one batch (:func:`qa.nlp.parse_many`), only for the questions that read them; :func:`read`
+applies the relation reading and then the others (:data:`READINGS`, a list: a new reading is one more function).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from qa import wordnet
@@ -251,3 +254,20 @@ def dated_noun(doc: Doc, start: int, end: int) -> str | None:
     if t.pos_ == "VERB" and t.dep_ in ("acl", "relcl") and t.head.pos_ in ("NOUN", "PROPN"):
         return t.head.text.lower()  # "a meeting [set for Thursday]"
     return None
+
+
+Reading = Callable[
+    [Question, list[Sentence], dict[tuple[str, int], list[Candidate]], dict[tuple[str, int], "Doc"]], None
+]
+# The readings that mark or drop candidates after the relation reading, each for the questions it concerns.
+READINGS: tuple[Reading, ...] = (mark_entities, mark_report_dates, mark_counted_nouns, mark_dates_of_other_things)
+
+
+def read(question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> bool:
+    """Parse the passages the readings need (one batch) and apply them all to the candidates in ``found``; True
+    when the passages tell of the question's action (:func:`mark_relation`)."""
+    docs = parsed_passages(question, sentences, found)
+    told = mark_relation(question, sentences, found, docs)
+    for reading in READINGS:
+        reading(question, sentences, found, docs)
+    return told

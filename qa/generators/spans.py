@@ -471,15 +471,10 @@ def short_answer(
     attribute = question.attribute_terms
     best_attribute = max((_share(attribute, s.terms, pool.weights) for s in pool.sentences), default=0.0)
     found = {s.key: candidates(s, question, qterms, pool.names) for s in sentences}
-    docs = readings.parsed_passages(question, sentences, found)
     # When the best passages tell of the question's action, only who or what they have in the asked role answers:
     # "Who cancelled the meeting?" over "the meeting had been cancelled" (no one named) is not answered by a name
     # standing elsewhere in the passage.
-    told = readings.mark_relation(question, sentences, found, docs)
-    readings.mark_entities(question, sentences, found, docs)
-    readings.mark_report_dates(question, sentences, found, docs)
-    readings.mark_counted_nouns(question, sentences, found, docs)
-    readings.mark_dates_of_other_things(question, sentences, found, docs)
+    told = readings.read(question, sentences, found)
     superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
