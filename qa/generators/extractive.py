@@ -103,9 +103,11 @@ class ExtractiveGenerator:
         if coverage < self.min_coverage:
             return self._abstain(pool, Reason.BELOW_RELEVANCE)
         speaking = _speaker_passages(pool) if q.atype == "none" else None
-        if speaking == []:
-            return self._abstain(pool, Reason.RELATION_NOT_FOUND)
         picked = select(pool, limit=self.max_sentences)
+        if speaking == []:
+            # "What did the survey reveal?" where the survey is still to come says more than "it says nothing"
+            pending = _only_pending(pool, picked)
+            return self._abstain(pool, Reason.EVENT_NOT_YET_HAPPENED if pending else Reason.RELATION_NOT_FOUND)
         if speaking:
             # "What did Ada Lune say ...?": her words lead, then the best passages
             lead = with_antecedents(pool, speaking[:1])
