@@ -119,15 +119,9 @@ def _bases(word: str) -> tuple[str, ...]:
     return (*lemmas(word), *_SUPPLETIVE.get(word.lower(), ()))
 
 
-@lru_cache(maxsize=8192)
 def _lineage(word: str) -> frozenset[int]:
     """The word's commonest senses and every synset above them (the whole way up)."""
-    nouns = _nouns()
-    seen = frontier = frozenset(s for b in _bases(word) for s in nouns.lemmas[b][:KIND_SENSES])
-    while frontier:
-        frontier = frozenset(h for s in frontier for h in nouns.hyper[s]) - seen
-        seen |= frontier
-    return seen
+    return frozenset().union(*map(_synset_lineage, _common_senses(word)))
 
 
 # The broad kinds of thing a count counts, each headed by the sense of a WordNet noun that lies above an example
@@ -184,5 +178,5 @@ def counts_differ(counted: str, asked: str) -> bool:
     counted noun has a broad kind, and none of them is a kind of the asked noun ("52,000 units" may be batteries:
     a unit is also any one thing)."""
     wanted = count_kinds(asked)
-    senses = _common_senses(counted)
-    return bool(wanted and senses) and all(_kinds_of(s) and not _kinds_of(s) & wanted for s in senses)
+    kinds = [_kinds_of(s) for s in _common_senses(counted)]
+    return bool(wanted and kinds) and all(k and not k & wanted for k in kinds)
