@@ -380,3 +380,23 @@ def test_a_kind_never_answers_for_a_named_thing(kinds_service: NewsQA) -> None:
     answer = kinds_service.ask("Which company has maintained the zoo's gates since last year?")
     assert_grounded(kinds_service, answer)
     assert answer.short_answer != "subsidiary"
+
+
+@pytest.mark.parametrize(
+    ("question", "indirect"),
+    [
+        ("How long did the postponed hearing last?", "how long the postponed hearing lasted"),
+        ("How long did the delayed vote take?", "how long the delayed vote took"),
+        ("When did the cancelled flights resume?", "when the cancelled flights resumed"),
+        ("Where did the talks end?", "where the talks ended"),
+        ("How often did the striking dockers meet?", "how often the striking dockers met"),
+        ("What did the Tarrow board decide?", "what the Tarrow board decided"),
+        ("Why was the Marlow Bay crossing cancelled?", "why the Marlow Bay crossing was cancelled"),
+    ],
+)
+def test_question_restated_as_an_indirect_one(question: str, indirect: str) -> None:
+    # "did" goes into the tense of the verb it supports, also when the tagger reads that verb as the subject's
+    # last word ("the postponed hearing last")
+    from qa.generators.causal import restate
+
+    assert restate(question) == indirect

@@ -206,12 +206,24 @@ def _first_verb_after_subject(question: str, start: int) -> Token | None:
     return next((t for t in parse(question) if t.idx >= after and t.tag_.startswith("VB")), None)
 
 
+_FUNCTION_POS = frozenset(["ADP", "PART", "DET", "PRON", "CCONJ", "SCONJ", "AUX", "NUM", "PUNCT"])
+
+
 def _supported_verb(question: str) -> Token | None:
     """The verb "did"/"does" supports ("why did the board vote ...": "vote"), by the parse's aux attachment."""
     from qa.nlp import parse
 
-    aux = next((t for t in parse(question) if t.lower_ in ("did", "does", "do") and t.dep_ == "aux"), None)
-    return aux.head if aux is not None and aux.head.i != aux.i else None
+    doc = parse(question)
+    aux = next((t for t in doc if t.lower_ in ("did", "does", "do") and t.dep_ == "aux"), None)
+    if aux is None or aux.head.i == aux.i:
+        return None
+    head = aux.head
+    after = doc[head.i + 1] if head.i + 1 < len(doc) else None
+    if head.tag_ != "VB" and any(c.dep_ == "det" for c in head.children) and after is not None and after.is_alpha:
+        # A head with its own determiner is the subject's noun, taken for the verb when the tagger missed the
+        # verb after it ("how long did the canceled meeting last": "meeting" <- "did"); the verb follows it.
+        return after if after.pos_ not in _FUNCTION_POS else head
+    return head
 
 
 @lru_cache(maxsize=1)
