@@ -771,3 +771,60 @@ def test_figures_of_dates_and_times_of_day(question: str, body: str, answer: str
 def test_a_date_of_another_thing_does_not_answer_when(question: str, body: str, when: str | None) -> None:
     short = _ask(question, body).short_answer
     assert (short is None) if when is None else (short is not None and when in short), short
+
+
+# --- a later instance of an event: "the second summit", "the rescheduled hearing" -----------------------------------
+HEARING = (
+    "The Orrel council had set the planning hearing for Tuesday at the town hall. On Monday the council said the "
+    "hearing would be rescheduled because its chair, Anke Vos, was ill."
+)
+SUMMIT = (
+    "The first Tarvian trade summit was held in Brisk Valley in May and was chaired by Ada Lune. Officials said a "
+    "second summit was planned but gave no date."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "body", "answer"),
+    [
+        ("When will the rescheduled planning hearing take place?", HEARING, None),  # Tuesday was the first date
+        ("Where will the rescheduled planning hearing be held?", HEARING, None),
+        ("Who will chair the rescheduled planning hearing?", HEARING, None),
+        (
+            "When will the rescheduled planning hearing take place?",
+            HEARING + " The rescheduled hearing will take place on Friday, the town clerk said.",
+            "Friday",
+        ),
+        ("Where will the second Tarvian trade summit be held?", SUMMIT, None),  # Brisk Valley held the first
+        ("When will the second Tarvian trade summit take place?", SUMMIT, None),
+        (
+            "Where will the second Tarvian trade summit be held?",
+            SUMMIT + " The second summit will be held in Port Hallam in October, the trade ministry said.",
+            "Port Hallam",
+        ),
+        (
+            "When will the postponed Orrel budget vote take place?",
+            "The Orrel council postponed the budget vote, which had been set for Tuesday. The vote will now take "
+            "place on Friday.",
+            "Friday",
+        ),
+        (
+            "Where will the second Tarvian trade summit be held?",  # a verb it controls stays in its clause
+            "The second Tarvian trade summit is expected to be held in Port Hallam, officials said.",
+            "Port Hallam",
+        ),
+        (
+            "Where was the first Tarvian trade summit held?",  # no later instance asked about
+            SUMMIT,
+            "Brisk Valley",
+        ),
+        (
+            "Which company will open the Orrel market next week?",  # "next" dates the opening: no instance
+            "On Monday the grocer Harlan Foods will open the Orrel market, the council said.",
+            "Harlan Foods",
+        ),
+    ],
+)
+def test_a_later_instance_is_answered_only_by_what_is_told_of_it(question: str, body: str, answer: str | None) -> None:
+    short = _ask(question, body).short_answer
+    assert (short is None) if answer is None else (short is not None and answer in short), short

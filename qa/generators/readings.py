@@ -5,7 +5,9 @@
 - report dates: a date on a reporting verb is when something was said, not when the reported event happens;
 - counted nouns: a number counts the noun it modifies, which may not be what the question counts.
 
-- dates of other things: a date that dates a noun the question does not name does not answer "when".
+- dates of other things: a date that dates a noun the question does not name does not answer "when";
+- other instances: a question about a later instance of an event ("the second summit", "the rescheduled
+  meeting") is not answered by a passage that marks no instance as a later one (it tells of the first).
 
 Passages are parsed in one batch (:func:`qa.nlp.parse_many`), only for the questions that read them; :func:`read`
 applies the relation reading and then the others (:data:`READINGS`, a list: a new reading is one more function).
@@ -21,10 +23,10 @@ from qa import wordnet
 from qa.generators import relation
 from qa.generators.candidate import Candidate
 from qa.generators.evidence import Sentence
-from qa.generators.questions import Question, term
+from qa.generators.questions import Question, term, wordset
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
+    from spacy.tokens import Doc, Token
 
 RELATION_SENTENCES = 6  # the best passages read for the question's relation (parsed only if they have its verb)
 ENTITY_SENTENCES = 4  # the best passages whose names a person question has the entity recogniser read
@@ -256,11 +258,124 @@ def dated_noun(doc: Doc, start: int, end: int) -> str | None:
     return None
 
 
+# A question about a later instance of an event names it with one of these ("the second summit", "the next round",
+# "the rescheduled meeting"); "new" is not one: "a new phone" is the only phone asked about.
+_LATER_INSTANCE = frozenset(
+    map(
+        term,
+        wordset(
+            "second third fourth fifth sixth 2nd 3rd 4th 5th next rescheduled postponed upcoming subsequent follow-up"
+        ),
+    )
+)
+# What a passage says of a later instance, or of an event moved: the question's words and these.
+_LATER_TOLD = _LATER_INSTANCE | frozenset(
+    map(term, wordset("again another new now instead moved delayed reschedule postpone follow"))
+)
+
+
+def later_instance(question: Question) -> str | None:
+    """The event noun the question asks about a later instance of: the noun an ordinal, "next", "rescheduled" ...
+    modifies, when it is no time word ("summit" of "the second summit"; nothing for "next week")."""
+    if not _LATER_INSTANCE & {term(w) for w in _WORD.findall(question.text)}:
+        return None
+    from qa.nlp import parse
+
+    for t in parse(question.text):
+        if term(t.text) in _LATER_INSTANCE and t.head.pos_ in ("NOUN", "PROPN") and t.head.lower_ not in _TIME_WORDS:
+            return t.head.text
+    return None
+
+
+def mark_other_instances(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """For a question about a later instance of an event, drop a candidate outside every clause of its passage that
+    tells of a later instance of that event (names it, with a word of ``_LATER_TOLD``): "a meeting set for Thursday"
+    or "after meeting in Singapore" tells of the first meeting, "after postponing her concert" of another event, and
+    in "Trump said the meeting would be rescheduled" neither Trump nor the day he said it is a fact of the
+    rescheduled one."""
+    event = later_instance(question) if question.atype not in ("reason", "description", "none") else None
+    if event is None:
+        return
+    for s in sentences:
+        live = [c for c in found.get(s.key, []) if not c.dropped]
+        if not live:
+            continue
+        clauses = later_clauses(docs.get(s.key), s.text, term(event))
+        for c in live:
+            a, b = c.start - s.start, c.end - s.start
+            if not any(x <= a and b <= y for x, y in clauses):
+                c.dropped = "about_another_instance"
+
+
+def later_clauses(doc: Doc | None, text: str, event: str) -> list[tuple[int, int]]:
+    """The character spans of the clauses of ``text`` that tell of a later instance of ``event`` (a term), or of it
+    moved: each the clause of the verb above a word of ``_LATER_TOLD`` ("the [second] summit will be held in ...",
+    "the meeting would be [rescheduled]"), when the clause names the event."""
+    if not _LATER_TOLD & {term(w) for w in _WORD.findall(text)}:
+        return []
+    if doc is None:
+        from qa.nlp import parse
+
+        doc = parse(text)
+    spans = []
+    for t in doc:
+        if term(t.text) not in _LATER_TOLD:
+            continue
+        v = t
+        while v.pos_ not in ("VERB", "AUX") and v.head.i != v.i:
+            v = v.head
+        clause = _clause_tokens(v)
+        if any(term(x.text) == event and _argument_of(x, v) for x in clause):
+            first, last = min(clause, key=lambda x: x.i), max(clause, key=lambda x: x.i)
+            spans.append((first.idx, last.idx + len(last.text)))
+    return spans
+
+
+def _argument_of(word: Token, verb: Token) -> bool:
+    """Is ``word`` the verb itself, or in its clause with no other verb between them ("the meeting would be
+    rescheduled"; not "[come up] again when Pompeo meets ...": that meeting is another clause's)?"""
+    t = word
+    while t.i != verb.i:
+        if t.pos_ in ("VERB", "AUX"):
+            return False
+        if t.head.i == t.i:
+            return False
+        t = t.head
+    return True
+
+
+def _clause_tokens(verb: Token) -> list[Token]:
+    """``verb``'s clause: its subtree without the clauses of other verbs coordinated with it or subordinate to it
+    ("would be rescheduled [and insisted ...]", "[because its chair ... was ill]"); a verb it controls stays in
+    ("is expected to be held in ...") and so does a participle with no subject of its own ("announced a second
+    strike, [lasting 72 hours, starting on 31 March]")."""
+    return [verb] + [t for c in verb.children if not _other_clause(c) for t in c.subtree]
+
+
+def _other_clause(child: Token) -> bool:
+    if child.dep_ in ("conj", "cc", "ccomp", "parataxis"):
+        return True
+    return child.dep_ == "advcl" and any(k.dep_ in ("nsubj", "nsubjpass", "mark") for k in child.children)
+
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
+
 Reading = Callable[
     [Question, list[Sentence], dict[tuple[str, int], list[Candidate]], dict[tuple[str, int], "Doc"]], None
 ]
 # The readings that mark or drop candidates after the relation reading, each for the questions it concerns.
-READINGS: tuple[Reading, ...] = (mark_entities, mark_report_dates, mark_counted_nouns, mark_dates_of_other_things)
+READINGS: tuple[Reading, ...] = (
+    mark_entities,
+    mark_report_dates,
+    mark_counted_nouns,
+    mark_dates_of_other_things,
+    mark_other_instances,
+)
 
 
 def read(question: Question, sentences: list[Sentence], found: dict[tuple[str, int], list[Candidate]]) -> bool:
