@@ -814,6 +814,17 @@ SUMMIT = (
             "Port Hallam",
         ),
         (
+            "Where will the second round of Tarvian trade talks be held?",  # an action done again, with the same people
+            "After a first round of trade talks ended without a deal, the Tarvian negotiators will meet again in "
+            "Port Hallam next month.",
+            "Port Hallam",
+        ),
+        (
+            "Who will lead the rescheduled Tarvian trade talks?",  # "again" in a clause that leaves one out
+            "On Friday, the subject of Tarvian trade will come up again when Ada Lune meets the Orrel envoy.",
+            None,
+        ),
+        (
             "Where was the first Tarvian trade summit held?",  # no later instance asked about
             SUMMIT,
             "Brisk Valley",

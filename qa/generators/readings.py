@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from qa import wordnet
@@ -305,17 +306,31 @@ def mark_other_instances(
         live = [c for c in found.get(s.key, []) if not c.dropped]
         if not live:
             continue
-        clauses = later_clauses(docs.get(s.key), s.text, term(event))
+        clauses = later_clauses(docs.get(s.key), s.text, term(event), set(question.terms))
         for c in live:
             a, b = c.start - s.start, c.end - s.start
-            if not any(x <= a and b <= y for x, y in clauses):
+            if not any(_within(a, b, clause) for clause in clauses):
                 c.dropped = "about_another_instance"
 
 
-def later_clauses(doc: Doc | None, text: str, event: str) -> list[tuple[int, int]]:
-    """The character spans of the clauses of ``text`` that tell of a later instance of ``event`` (a term), or of it
-    moved: each the clause of the verb above a word of ``_LATER_TOLD`` ("the [second] summit will be held in ...",
-    "the meeting would be [rescheduled]"), when the clause names the event."""
+def _within(start: int, end: int, clause: list[tuple[int, int]]) -> bool:
+    """Do the clause's words (character spans) cover every word of ``text[start:end]`` (a clause left out of
+    another's middle leaves a gap: "come up again [when Mr. Pompeo meets ...]")?"""
+    inside = [(a, b) for a, b in clause if a < end and start < b]
+    return bool(inside) and min(a for a, _ in inside) <= start and end <= max(b for _, b in inside) and _no_gap(inside)
+
+
+def _no_gap(words: list[tuple[int, int]]) -> bool:
+    """Each word follows the one before it directly or after one space."""
+    return all(nxt[0] - prev[1] <= 1 for prev, nxt in pairwise(words))
+
+
+def later_clauses(doc: Doc | None, text: str, event: str, asked: set[str]) -> list[list[tuple[int, int]]]:
+    """The clauses of ``text`` (the character spans of their words, in order) that tell of a later instance of
+    ``event`` (a term), or of it moved: each the clause of the verb above a word of ``_LATER_TOLD`` ("the [second] summit will be held in ...",
+    "the meeting would be [rescheduled]"), when the clause names the event; or, for an action done again, when it
+    names another word the question asks with (``asked``: "expected to [again] sit down with Mr. Kim early next
+    year" tells of a second summit with Kim)."""
     if not _LATER_TOLD & {term(w) for w in _WORD.findall(text)}:
         return []
     if doc is None:
@@ -330,10 +345,13 @@ def later_clauses(doc: Doc | None, text: str, event: str) -> list[tuple[int, int
         while v.pos_ not in ("VERB", "AUX") and v.head.i != v.i:
             v = v.head
         clause = _clause_tokens(v)
-        if any(term(x.text) == event and _argument_of(x, v) for x in clause):
-            first, last = min(clause, key=lambda x: x.i), max(clause, key=lambda x: x.i)
-            spans.append((first.idx, last.idx + len(last.text)))
+        names = {event} | (asked if term(t.text) in _DONE_AGAIN else set())
+        if any(term(x.text) in names and _argument_of(x, v) for x in clause):
+            spans.append(sorted((x.idx, x.idx + len(x.text)) for x in clause))
     return spans
+
+
+_DONE_AGAIN = frozenset([term("again")])  # on a verb: the action is done again, whatever the event is called
 
 
 def _argument_of(word: Token, verb: Token) -> bool:
