@@ -825,6 +825,18 @@ SUMMIT = (
             None,
         ),
         (
+            "Where will the third Orrel jazz festival be held?",  # "It": the sentence before tells of it
+            "The Orrel organisers are planning a jazz festival next summer in Port Hallam. It would be their third "
+            "festival since 2020.",
+            "Port Hallam",
+        ),
+        (
+            "Where will the second Orrel jazz festival be held?",  # another ordinal is another festival
+            "The Orrel organisers are planning a jazz festival next summer in Port Hallam. It would be their third "
+            "festival since 2020.",
+            None,
+        ),
+        (
             "Where was the first Tarvian trade summit held?",  # no later instance asked about
             SUMMIT,
             "Brisk Valley",

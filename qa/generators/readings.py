@@ -259,32 +259,41 @@ def dated_noun(doc: Doc, start: int, end: int) -> str | None:
     return None
 
 
-# A question about a later instance of an event names it with one of these ("the second summit", "the next round",
-# "the rescheduled meeting"); "new" is not one: "a new phone" is the only phone asked about.
-_LATER_INSTANCE = frozenset(
-    map(
-        term,
-        wordset(
-            "second third fourth fifth sixth 2nd 3rd 4th 5th next rescheduled postponed upcoming subsequent follow-up"
-        ),
-    )
-)
-# What a passage says of a later instance, or of an event moved: the question's words and these.
-_LATER_TOLD = _LATER_INSTANCE | frozenset(
-    map(term, wordset("again another new now instead moved delayed reschedule postpone follow"))
-)
+# Words that mark a later instance of an event, by what they say of it: its place in a series, that it was moved,
+# or only that it comes later. "new" marks no instance in a question ("a new phone" is the only phone asked about).
+_ORDINAL = frozenset(map(term, wordset("second third fourth fifth sixth 2nd 3rd 4th 5th")))
+_MOVED = frozenset(map(term, wordset("rescheduled postponed delayed moved instead now new")))
+_LATER = frozenset(map(term, wordset("next upcoming subsequent follow-up follow again another")))
+_LATER_INSTANCE = _ORDINAL | frozenset(map(term, wordset("rescheduled postponed next upcoming subsequent follow-up")))
+_LATER_TOLD = _ORDINAL | _MOVED | _LATER
 
 
-def later_instance(question: Question) -> str | None:
-    """The event noun the question asks about a later instance of: the noun an ordinal, "next", "rescheduled" ...
-    modifies, when it is no time word ("summit" of "the second summit"; nothing for "next week")."""
+def _of_time(word: Token) -> bool:
+    """Is ``word`` part of a time phrase ("next week", "next summer"), not a mark of an event's instance?"""
+    return word.ent_type_ in ("DATE", "TIME") or word.head.lower_ in _TIME_WORDS
+
+
+def _same_instance(asked: str, told: str) -> bool:
+    """Can a passage's word ``told`` mark the instance that the question's word ``asked`` asks about? Another ordinal
+    is another instance ("their fourth meeting" is not "the second"), and a moved event is told of as moved."""
+    if asked in _ORDINAL:
+        return told == asked or told in _LATER
+    if asked in _MOVED:
+        return told in _MOVED
+    return True
+
+
+def later_instance(question: Question) -> tuple[str, str] | None:
+    """The event noun the question asks about a later instance of, and the word that marks it (a term): the noun an
+    ordinal, "next", "rescheduled" ... modifies, when it is no time word ("summit" of "the second summit"; nothing
+    for "next week")."""
     if not _LATER_INSTANCE & {term(w) for w in _WORD.findall(question.text)}:
         return None
     from qa.nlp import parse
 
     for t in parse(question.text):
-        if term(t.text) in _LATER_INSTANCE and t.head.pos_ in ("NOUN", "PROPN") and t.head.lower_ not in _TIME_WORDS:
-            return t.head.text
+        if term(t.text) in _LATER_INSTANCE and t.head.pos_ in ("NOUN", "PROPN") and not _of_time(t):
+            return t.head.text, term(t.text)
     return None
 
 
@@ -299,17 +308,24 @@ def mark_other_instances(
     or "after meeting in Singapore" tells of the first meeting, "after postponing her concert" of another event, and
     in "Trump said the meeting would be rescheduled" neither Trump nor the day he said it is a fact of the
     rescheduled one."""
-    event = later_instance(question) if question.atype not in ("reason", "description", "none") else None
-    if event is None:
+    later = later_instance(question) if question.atype not in ("reason", "description", "none") else None
+    if later is None:
         return
+    event, marker = term(later[0]), later[1]
+    asked = set(question.terms) - _LATER_TOLD  # the question's other words ("next" of "next year" is no match)
+    told = {s.key: later_clauses(docs.get(s.key), s.text, (event, marker), asked) for s in sentences}
+    by_place = {(s.article.id, s.index): s for s in sentences}
+    whole: set[tuple[str, int]] = set()  # "[Moon is to meet Kim in Seoul.] That would be their fourth meeting."
     for s in sentences:
-        live = [c for c in found.get(s.key, []) if not c.dropped]
-        if not live:
+        before = by_place.get((s.article.id, s.index - 1))
+        if before is not None and told[s.key][1]:
+            whole.add(before.key)
+    for s in sentences:
+        if s.key in whole:
             continue
-        clauses = later_clauses(docs.get(s.key), s.text, term(event), set(question.terms))
-        for c in live:
+        for c in found.get(s.key, []):
             a, b = c.start - s.start, c.end - s.start
-            if not any(_within(a, b, clause) for clause in clauses):
+            if not c.dropped and not any(_within(a, b, clause) for clause in told[s.key][0]):
                 c.dropped = "about_another_instance"
 
 
@@ -325,21 +341,26 @@ def _no_gap(words: list[tuple[int, int]]) -> bool:
     return all(nxt[0] - prev[1] <= 1 for prev, nxt in pairwise(words))
 
 
-def later_clauses(doc: Doc | None, text: str, event: str, asked: set[str]) -> list[list[tuple[int, int]]]:
-    """The clauses of ``text`` (the character spans of their words, in order) that tell of a later instance of
-    ``event`` (a term), or of it moved: each the clause of the verb above a word of ``_LATER_TOLD`` ("the [second] summit will be held in ...",
-    "the meeting would be [rescheduled]"), when the clause names the event; or, for an action done again, when it
-    names another word the question asks with (``asked``: "expected to [again] sit down with Mr. Kim early next
-    year" tells of a second summit with Kim)."""
+def later_clauses(
+    doc: Doc | None, text: str, later: tuple[str, str], asked: set[str]
+) -> tuple[list[list[tuple[int, int]]], bool]:
+    """The clauses of ``text`` (the character spans of their words, in order) that tell of the later instance of an
+    event the question asks about (``later``: the event's term and the question's word for the instance): each the
+    clause of the verb above a word of ``_LATER_TOLD`` that can mark it ("the [second] summit will be held in ...",
+    "the meeting would be [rescheduled]"), when the clause names the event; or, for an
+    action done again, when it names another word the question asks with (``asked``: "expected to [again] sit down
+    with Mr. Kim early next year" tells of a second summit with Kim). Second: whether such a clause has a pronoun
+    for its subject ("That would be their fourth meeting"): then it tells of the sentence before."""
     if not _LATER_TOLD & {term(w) for w in _WORD.findall(text)}:
-        return []
+        return [], False
     if doc is None:
         from qa.nlp import parse
 
         doc = parse(text)
-    spans = []
+    event, marker = later
+    spans, back = [], False
     for t in doc:
-        if term(t.text) not in _LATER_TOLD:
+        if term(t.text) not in _LATER_TOLD or not _same_instance(marker, term(t.text)) or _of_time(t):
             continue
         v = t
         while v.pos_ not in ("VERB", "AUX") and v.head.i != v.i:
@@ -348,7 +369,11 @@ def later_clauses(doc: Doc | None, text: str, event: str, asked: set[str]) -> li
         names = {event} | (asked if term(t.text) in _DONE_AGAIN else set())
         if any(term(x.text) in names and _argument_of(x, v) for x in clause):
             spans.append(sorted((x.idx, x.idx + len(x.text)) for x in clause))
-    return spans
+            back = back or any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in _POINTING_BACK for c in v.children)
+    return spans, back
+
+
+_POINTING_BACK = frozenset(["that", "this", "it"])
 
 
 _DONE_AGAIN = frozenset([term("again")])  # on a verb: the action is done again, whatever the event is called
