@@ -851,3 +851,33 @@ SUMMIT = (
 def test_a_later_instance_is_answered_only_by_what_is_told_of_it(question: str, body: str, answer: str | None) -> None:
     short = _ask(question, body).short_answer
     assert (short is None) if answer is None else (short is not None and answer in short), short
+
+
+# --- namesakes: "Kim Yong-chol" is not "Kim Jong-un" --------------------------------------------------------------
+PARK = (
+    "Park Min-jun, the trade minister, has led the talks with Orrel for a year. The Orrel envoy met Park Seo-yeon, "
+    "the deputy trade minister, on Tuesday to discuss tariffs."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "body", "answer"),
+    [
+        ("When did Park Min-jun meet the Orrel envoy?", PARK, None),  # Tuesday is when his namesake met the envoy
+        ("When did Park Min-jun meet the Orrel envoy?", PARK + " The envoy met Park Min-jun on Friday.", "Friday"),
+        (
+            "When did the Orrel envoy meet Park Min-jun?",  # a title and the family name: the same person
+            "Park Min-jun, the trade minister, has led the talks with Orrel for a year. The Orrel envoy met Minister "
+            "Park on Friday.",
+            "Friday",
+        ),
+        (
+            "When did Ada Lune open the harbour bridge?",  # a thing named after her is no namesake
+            "Ada Lune cut the ribbon. The Lune Bridge over the harbour was opened in May, officials said.",
+            "May",
+        ),
+    ],
+)
+def test_a_namesake_does_not_answer_for_the_person_asked_about(question: str, body: str, answer: str | None) -> None:
+    short = _ask(question, body).short_answer
+    assert (short is None) if answer is None else (short is not None and answer in short), short

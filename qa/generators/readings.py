@@ -6,6 +6,8 @@
 - counted nouns: a number counts the noun it modifies, which may not be what the question counts.
 
 - dates of other things: a date that dates a noun the question does not name does not answer "when";
+- namesakes: a passage that names only another person of the same name ("Kim Yong-chol") is not about the one
+  asked about ("Kim Jong-un");
 - other instances: a question about a later instance of an event ("the second summit", "the rescheduled
   meeting") is not answered by a passage that marks no instance as a later one (it tells of the first).
 
@@ -408,6 +410,57 @@ def _other_clause(child: Token) -> bool:
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
 
+
+def mark_namesakes(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """Drop the candidates of a passage that names only a namesake of a person the question names in full: where every
+    "Kim" of the passage belongs to the name of another person ("Kim Yong-chol", by the entity recogniser), it is not
+    about Kim Jong-un. A title ("President Kim") or a thing named after someone ("Trump Tower") is no namesake."""
+    people = _full_names(question.text)
+    if not people:
+        return
+    for s in sentences:
+        if any(found.get(s.key)) and any(_only_namesakes(name, s.text, docs.get(s.key)) for name in people):
+            for c in found[s.key]:
+                c.dropped = c.dropped or "names_a_namesake"
+
+
+def _name_words(text: str) -> frozenset[str]:
+    return frozenset(term(w) for w in re.split(r"[\s\-]+", text) if w)
+
+
+def _full_names(question: str) -> list[frozenset[str]]:
+    """The words of each person the question names with more than one word ("Kim Jong-un": kim, jong, un)."""
+    if not _FULL_NAME.search(question):
+        return []
+    from qa.nlp import parse
+
+    names = [_name_words(e.text) for e in parse(question).ents if e.label_ == "PERSON"]
+    return [n for n in names if len(n) > 1]
+
+
+def _only_namesakes(name: frozenset[str], text: str, doc: Doc | None) -> bool:
+    """Does ``text`` use words of ``name`` only inside the names of other people?"""
+    words = [(m.start(), m.end(), term(m.group())) for m in _NAME_WORD.finditer(text)]
+    shared = [(a, b) for a, b, w in words if w in name]
+    if not shared or name <= {w for _, _, w in words}:
+        return False
+    if doc is None:
+        from qa.nlp import parse
+
+        doc = parse(text)
+    others = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON" and _name_words(e.text) - name]
+    return all(any(x <= a and b <= y for x, y in others) for a, b in shared)
+
+
+_FULL_NAME = re.compile(r"[A-Z][\w'’]*(?:-[\w'’]+)*\s+[A-Z]")  # two capitalised words in a row, at least
+_NAME_WORD = re.compile(r"[\w'’]+")
+
+
 Reading = Callable[
     [Question, list[Sentence], dict[tuple[str, int], list[Candidate]], dict[tuple[str, int], "Doc"]], None
 ]
@@ -418,6 +471,7 @@ READINGS: tuple[Reading, ...] = (
     mark_counted_nouns,
     mark_dates_of_other_things,
     mark_other_instances,
+    mark_namesakes,
 )
 
 
