@@ -809,6 +809,11 @@ SUMMIT = (
             "Friday",
         ),
         (
+            "When will the postponed Orrel budget vote take place?",  # a relative clause tells what it was before
+            "The Orrel budget vote, which had been set for Tuesday, has been postponed until Friday.",
+            "Friday",
+        ),
+        (
             "Where will the second Tarvian trade summit be held?",  # a verb it controls stays in its clause
             "The second Tarvian trade summit is expected to be held in Port Hallam, officials said.",
             "Port Hallam",

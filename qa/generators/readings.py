@@ -368,6 +368,11 @@ def later_clauses(
         while v.pos_ not in ("VERB", "AUX") and v.head.i != v.i:
             v = v.head
         clause = _clause_tokens(v)
+        if term(t.text) in _MOVED:
+            # what a relative clause tells of a moved event is what it was before: "the hearing, [which had been set
+            # for 20 March], has been postponed until 15 April"
+            before = {x.i for c in doc if c.dep_ in ("relcl", "acl") for x in c.subtree}
+            clause = [x for x in clause if x.i not in before]
         names = {event} | (asked if term(t.text) in _DONE_AGAIN else set())
         if any(term(x.text) in names and _argument_of(x, v) for x in clause):
             spans.append(sorted((x.idx, x.idx + len(x.text)) for x in clause))
