@@ -886,3 +886,54 @@ PARK = (
 def test_a_namesake_does_not_answer_for_the_person_asked_about(question: str, body: str, answer: str | None) -> None:
     short = _ask(question, body).short_answer
     assert (short is None) if answer is None else (short is not None and answer in short), short
+
+
+# --- "which X": the noun "which" determines, and what that noun's own phrase says of another name -----------------
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("Which actor stars alongside Ada Lune in Harbour Lights?", "actor"),  # "stars" is the verb
+        ("Which company stars in the new Orrel advert?", "company"),
+        ("Which newspaper ran the Nov. 3 commentary on the harbour?", "newspaper"),  # not "nov"
+        ("Which hugely successful novel was adapted for the stage?", "novel"),
+    ],
+)
+def test_which_asks_for_the_noun_it_determines(question: str, head: str) -> None:
+    from qa.generators.questions import analyse
+
+    assert analyse(question).head_word == head
+
+
+SINMUN = "a commentary in Orrel Sinmun, an official Harlan Party newspaper in Tarvia, urged the two sides to meet."
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        ("On Monday, " + SINMUN, "Orrel Sinmun"),  # not the party or the country of "newspaper"'s own phrase
+        (
+            "On Nov. 3, a commentary in Orrel Sinmun, an official Workers’ Party newspaper in Tarvia, urged the two "
+            "sides to meet.",
+            "Orrel Sinmun",
+        ),
+        (
+            "The Orrel Times newspaper ran a commentary that urged the two sides to meet.",
+            "Orrel Times",
+        ),  # no other name
+    ],
+)
+def test_the_asked_noun_said_of_a_name_answers_with_that_name(body: str, answer: str) -> None:
+    short = _ask("Which newspaper ran the commentary urging the two sides to meet?", body).short_answer
+    assert short is not None and answer in short, short
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "The Orrel Pictures film “Harbour Lights” led ticket sales on Sunday with $12 million.",
+        "The Orrel Pictures adaptation “Harbour Lights,” starring Ada Lune, led ticket sales on Sunday with $12 million.",
+    ],
+)
+def test_a_title_right_after_the_doer_names_it(body: str) -> None:
+    # the parse has "adaptation" doing the leading; the quoted title right after it is its name
+    assert _ask("Which film led ticket sales on Sunday?", body).short_answer == "Harbour Lights"

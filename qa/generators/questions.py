@@ -136,6 +136,15 @@ def _clause(text: str) -> str:
     return parts[-1] if parts else text
 
 
+def _which_head(question: str) -> str | None:
+    """The noun "which" determines, by the parse: "which actor stars alongside ..." asks for an actor (the word rule of
+    :func:`_head_after` does not know "stars" is a verb there)."""
+    from qa.nlp import parse
+
+    which = next((t for t in parse(question) if t.lower_ == "which" and t.dep_ == "det"), None)
+    return which.head.lower_ if which is not None and which.head.pos_ in ("NOUN", "PROPN") else None
+
+
 def _head_after(text: str) -> str | None:
     """The head noun of the phrase that starts ``text`` (what follows which/what): its last word before a
     verb, a pronoun, a preposition or punctuation. "which hugely successful novel was" -> "novel"."""
@@ -263,7 +272,9 @@ def analyse(question: str) -> Question:
         atype = "place"
     elif wh in ("which", "what"):
         named = re.match(r"\s*(?:is|was|are|were) (?:the|its|his|her|their) (.*)", rest)
-        head = _head_after(named.group(1) if named and wh == "what" else rest)
+        head = (_which_head(question) if wh == "which" else None) or _head_after(
+            named.group(1) if named and wh == "what" else rest
+        )
         owned = re.match(r"\s*(?:is|was|are|were) [\w\s.\-]+?['’]s ([a-z]+)\W*$", rest)
         if head is None and owned:  # "what is the museum's age?": the noun after the possessive
             head = owned.group(1)

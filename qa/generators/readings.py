@@ -8,6 +8,8 @@
 - dates of other things: a date that dates a noun the question does not name does not answer "when";
 - namesakes: a passage that names only another person of the same name ("Kim Yong-chol") is not about the one
   asked about ("Kim Jong-un");
+- kind modifiers: in "Rodong Sinmun, an official Workers' Party newspaper" the newspaper is Rodong Sinmun, not the
+  party that modifies the noun;
 - other instances: a question about a later instance of an event ("the second summit", "the rescheduled
   meeting") is not answered by a passage that marks no instance as a later one (it tells of the first).
 
@@ -90,7 +92,8 @@ def mark_relation(
             # the filler is the candidate holding the argument's head word ("Harbour Board" of "the Harbour
             # Board"); a name modifying a common noun ("Tarvian" in "the chief Tarvian envoy") is not
             head = any(c.start <= base + a.head_start and base + a.head_end <= c.end for a in args)
-            c.features["fills_relation" if head else "other_role"] = 1.0
+            named = any(_names_the_head(s.text, a.head_end, c.start - base, c.kind) for a in args)
+            c.features["fills_relation" if head or named else "other_role"] = 1.0
         for a in args:
             end = a.end if len(s.text[a.start : a.end].split()) <= _MAX_DESCRIPTION_TOKENS else a.core_end
             text = s.text[a.start : end]
@@ -100,6 +103,16 @@ def mark_relation(
                 found[s.key].append(c)
     return told
 
+
+def _names_the_head(text: str, head_end: int, start: int, kind: str) -> bool:
+    """Does a name or a quoted title standing right after the argument's head noun name it: "the adaptation
+    “Uncharted”", "the film Harbour Lights"?"""
+    return (
+        kind in ("name", "title") and start >= head_end and bool(_BETWEEN_HEAD_AND_NAME.fullmatch(text[head_end:start]))
+    )
+
+
+_BETWEEN_HEAD_AND_NAME = re.compile(r"\s*[“\"‘']?\s*")
 
 # The named-entity reading of a candidate, as the ``entity`` feature: a person, a body (an organisation, a country,
 # a city: they can act), or another named thing (a building, a work, an event, a product, a nationality).
@@ -416,6 +429,48 @@ def _other_clause(child: Token) -> bool:
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
 
 
+def mark_kind_modifiers(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """For "which newspaper ...?", drop a name inside the asked noun's own phrase where the parse says which name that
+    noun describes: in "Rodong Sinmun, an official Workers' Party newspaper in North Korea" (apposition) or "The Orrel
+    Courier is a Harlan Media newspaper" (copula) the newspaper is the first name; the party, the owner or the
+    country is no newspaper. "The New York Times newspaper reported ..." describes no other name, so its modifier
+    may be the answer."""
+    head = question.head_word
+    if question.atype not in ("entity", "place") or not head:
+        return
+    for s in sentences[:ENTITY_SENTENCES]:
+        live = [c for c in found.get(s.key, []) if not c.dropped and c.kind == "name"]
+        if not live or term(head) not in s.terms:
+            continue
+        doc = docs.get(s.key)
+        if doc is None:
+            from qa.nlp import parse
+
+            doc = parse(s.text)
+        for noun in doc:
+            if noun.lower_ != head or not _describes_a_name(noun):
+                continue
+            # everything in the noun's own phrase is said of that newspaper: its owner, its country, ...
+            x, y = noun.left_edge.idx, noun.right_edge.idx + len(noun.right_edge.text)
+            for c in live:
+                if x <= c.start - s.start and c.end - s.start <= y:
+                    c.dropped = "modifies_the_asked_kind"
+
+
+def _describes_a_name(noun: Token) -> bool:
+    """Is this common noun said of a name: in apposition to it, or its complement after "is"?"""
+    if noun.dep_ == "appos":
+        return noun.head.pos_ == "PROPN"
+    if noun.dep_ == "attr":
+        return any(c.dep_ == "nsubj" and c.pos_ == "PROPN" for c in noun.head.children)
+    return False
+
+
 def mark_namesakes(
     question: Question,
     sentences: list[Sentence],
@@ -477,6 +532,7 @@ READINGS: tuple[Reading, ...] = (
     mark_dates_of_other_things,
     mark_other_instances,
     mark_namesakes,
+    mark_kind_modifiers,
 )
 
 
