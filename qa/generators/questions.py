@@ -272,9 +272,10 @@ def analyse(question: str) -> Question:
         atype = "place"
     elif wh in ("which", "what"):
         named = re.match(r"\s*(?:is|was|are|were) (?:the|its|his|her|their) (.*)", rest)
-        head = (_which_head(question) if wh == "which" else None) or _head_after(
-            named.group(1) if named and wh == "what" else rest
-        )
+        head = _head_after(named.group(1) if named and wh == "what" else rest)
+        if wh == "which" and head is not None and after and head != after[0]:
+            # the word rule went past the first noun: the parse knows which one "which" determines
+            head = _which_head(question) or head
         owned = re.match(r"\s*(?:is|was|are|were) [\w\s.\-]+?['’]s ([a-z]+)\W*$", rest)
         if head is None and owned:  # "what is the museum's age?": the noun after the possessive
             head = owned.group(1)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -445,8 +446,8 @@ def mark_kind_modifiers(
         return
     for s in sentences[:ENTITY_SENTENCES]:
         live = [c for c in found.get(s.key, []) if not c.dropped and c.kind == "name"]
-        if not live or term(head) not in s.terms:
-            continue
+        if not live or term(head) not in s.terms or not _said_of(head).search(s.text):
+            continue  # (the parse only where the noun may be said of a name: most passages never are)
         doc = docs.get(s.key)
         if doc is None:
             from qa.nlp import parse
@@ -460,6 +461,12 @@ def mark_kind_modifiers(
             for c in live:
                 if x <= c.start - s.start and c.end - s.start <= y:
                     c.dropped = "modifies_the_asked_kind"
+
+
+@lru_cache(maxsize=256)
+def _said_of(noun: str) -> re.Pattern[str]:
+    """The shapes in which ``noun`` may be said of a name: after a comma or a copula, with an article."""
+    return re.compile(rf"(?:,|\b(?:is|was|are|were))\s+(?:an?|the)\b[^,.;]{{0,80}}?\b{re.escape(noun)}\b", re.I)
 
 
 def _describes_a_name(noun: Token) -> bool:
@@ -480,13 +487,22 @@ def mark_namesakes(
     """Drop the candidates of a passage that names only a namesake of a person the question names in full: where every
     "Kim" of the passage belongs to the name of another person ("Kim Yong-chol", by the entity recogniser), it is not
     about Kim Jong-un. A title ("President Kim") or a thing named after someone ("Trump Tower") is no namesake."""
-    people = _full_names(question.text)
-    if not people:
-        return
-    for s in sentences:
-        if any(found.get(s.key)) and any(_only_namesakes(name, s.text, docs.get(s.key)) for name in people):
+    runs = [r for r in (_name_words(m.group()) for m in _NAME_RUN.finditer(question.text)) if len(r) > 1]
+    # (parsed only where a passage has part of a name of the question and not all of it: few do)
+    maybe = [s for s in sentences if found.get(s.key) and any(_part_of(r, s.text) for r in runs)]
+    people = _full_names(question.text) if maybe else []
+    for s in maybe:
+        if any(_only_namesakes(name, s.text, docs.get(s.key)) for name in people):
             for c in found[s.key]:
                 c.dropped = c.dropped or "names_a_namesake"
+
+
+def _part_of(name: frozenset[str], text: str) -> bool:
+    """Does ``text`` have some words of ``name`` in another name of several words, and not all of ``name``?"""
+    words = {term(w) for w in _NAME_WORD.findall(text)}
+    if not name & words or name <= words:
+        return False
+    return any((r & name) and (r - name) for r in map(_name_words, _NAME_RUN.findall(text)))
 
 
 def _name_words(text: str) -> frozenset[str]:
@@ -495,8 +511,6 @@ def _name_words(text: str) -> frozenset[str]:
 
 def _full_names(question: str) -> list[frozenset[str]]:
     """The words of each person the question names with more than one word ("Kim Jong-un": kim, jong, un)."""
-    if not _FULL_NAME.search(question):
-        return []
     from qa.nlp import parse
 
     names = [_name_words(e.text) for e in parse(question).ents if e.label_ == "PERSON"]
@@ -517,7 +531,8 @@ def _only_namesakes(name: frozenset[str], text: str, doc: Doc | None) -> bool:
     return all(any(x <= a and b <= y for x, y in others) for a, b in shared)
 
 
-_FULL_NAME = re.compile(r"[A-Z][\w'’]*(?:-[\w'’]+)*\s+[A-Z]")  # two capitalised words in a row, at least
+# Two or more capitalised words in a row ("Kim Jong-un", "Ada Lune"): a name the question may give in full.
+_NAME_RUN = re.compile(r"[A-Z][\w'’]*(?:-[\w'’]+)*(?:\s+[A-Z][\w'’]*(?:-[\w'’]+)*)+")
 _NAME_WORD = re.compile(r"[\w'’]+")
 
 
