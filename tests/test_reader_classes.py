@@ -18,6 +18,12 @@ def _ask(question: str, *bodies: str) -> Draft:
     return ExtractiveGenerator().answer(question, _sources(*bodies), None)
 
 
+def _answers_or_abstains(question: str, body: str, answer: str | None) -> None:
+    """The short answer holds ``answer``, or there is none when ``answer`` is None."""
+    short = _ask(question, body).short_answer
+    assert (short is None) if answer is None else (short is not None and answer in short), short
+
+
 def _text(draft: Draft) -> str:
     return " ".join(([draft.preface] if draft.preface else []) + [s.text for s in draft.sentences])
 
@@ -769,8 +775,7 @@ def test_figures_of_dates_and_times_of_day(question: str, body: str, answer: str
     ],
 )
 def test_a_date_of_another_thing_does_not_answer_when(question: str, body: str, when: str | None) -> None:
-    short = _ask(question, body).short_answer
-    assert (short is None) if when is None else (short is not None and when in short), short
+    _answers_or_abstains(question, body, when)
 
 
 # --- a later instance of an event: "the second summit", "the rescheduled hearing" -----------------------------------
@@ -854,8 +859,7 @@ SUMMIT = (
     ],
 )
 def test_a_later_instance_is_answered_only_by_what_is_told_of_it(question: str, body: str, answer: str | None) -> None:
-    short = _ask(question, body).short_answer
-    assert (short is None) if answer is None else (short is not None and answer in short), short
+    _answers_or_abstains(question, body, answer)
 
 
 # --- namesakes: "Kim Yong-chol" is not "Kim Jong-un" --------------------------------------------------------------
@@ -884,8 +888,7 @@ PARK = (
     ],
 )
 def test_a_namesake_does_not_answer_for_the_person_asked_about(question: str, body: str, answer: str | None) -> None:
-    short = _ask(question, body).short_answer
-    assert (short is None) if answer is None else (short is not None and answer in short), short
+    _answers_or_abstains(question, body, answer)
 
 
 # --- "which X": the noun "which" determines, and what that noun's own phrase says of another name -----------------
