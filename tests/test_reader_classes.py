@@ -940,3 +940,37 @@ def test_the_asked_noun_said_of_a_name_answers_with_that_name(body: str, answer:
 def test_a_title_right_after_the_doer_names_it(body: str) -> None:
     # the parse has "adaptation" doing the leading; the quoted title right after it is its name
     assert _ask("Which film led ticket sales on Sunday?", body).short_answer == "Harbour Lights"
+
+
+# --- a moved event: the date the move left behind does not answer "when" -------------------------------------------
+VOTE = "The Orrel council set the budget vote for Tuesday."
+
+
+@pytest.mark.parametrize(
+    ("question", "body", "answer"),
+    [
+        ("When will the Orrel budget vote take place?", VOTE, "Tuesday"),
+        (
+            "When will the Orrel budget vote take place?",
+            VOTE + " On Monday it postponed the vote until Friday.",
+            "Friday",
+        ),
+        (
+            "When will the Orrel budget vote take place?",  # the move told in a second report, the old date in a clause
+            VOTE + " The budget vote, which had been set for Tuesday, has been moved to Friday.",
+            "Friday",
+        ),
+        (
+            "When was the Orrel budget vote first set for?",
+            VOTE + " On Monday it postponed the vote until Friday.",
+            "Tuesday",
+        ),
+        (
+            "When was the Orrel budget vote postponed?",
+            "On Monday the Orrel council postponed the budget vote until Friday.",
+            "Monday",
+        ),
+    ],
+)
+def test_the_date_a_move_left_behind_does_not_answer_when(question: str, body: str, answer: str | None) -> None:
+    _answers_or_abstains(question, body, answer)

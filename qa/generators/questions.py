@@ -120,10 +120,20 @@ class Question:
         return {t for t in terms(clause) if t not in self.proper_terms and t not in _WH_TERMS}
 
     @property
+    def asks_earlier(self) -> bool:
+        """Asked about an earlier value or plan ("what was the original estimate", "when was it first set")."""
+        return bool(_EARLIER_ASKED.search(self.text))
+
+    @property
     def asks_past(self) -> bool:
         """Asked about what happened ("did", "has"), not what might or will ("could", "will")."""
         clause = normalize(_clause(self.text))
         return bool(_PAST_AUX.search(clause)) and not _MODAL_AUX.search(clause)
+
+
+_EARLIER_ASKED = re.compile(
+    r"\b(?:first|originally|initially|earlier|before|previous(?:ly)?|at first)\b", re.IGNORECASE
+)
 
 
 def _clause(text: str) -> str:

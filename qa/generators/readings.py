@@ -6,6 +6,7 @@
 - counted nouns: a number counts the noun it modifies, which may not be what the question counts.
 
 - dates of other things: a date that dates a noun the question does not name does not answer "when";
+- moved dates: "when" of an event the passages tell was postponed is not answered by the date the move left behind;
 - namesakes: a passage that names only another person of the same name ("Kim Yong-chol") is not about the one
   asked about ("Kim Jong-un");
 - kind modifiers: in "Rodong Sinmun, an official Workers' Party newspaper" the newspaper is Rodong Sinmun, not the
@@ -478,6 +479,46 @@ def _describes_a_name(noun: Token) -> bool:
     return False
 
 
+def mark_moved_dates(
+    question: Question,
+    sentences: list[Sentence],
+    found: dict[tuple[str, int], list[Candidate]],
+    docs: dict[tuple[str, int], Doc],
+) -> None:
+    """For "when" of an event the best passages tell was moved ("the hearing, which had been set for 20 March, has been
+    postponed until 15 April"), drop the dates outside the clauses that tell of the move: the move superseded them,
+    in that passage and in an earlier report ("is scheduled for 20 March"). Not when the question asks for the
+    earlier date ("originally"), nor for a later instance (:func:`mark_other_instances` reads those)."""
+    if question.atype != "date" or question.asks_earlier or later_instance(question) is not None:
+        return
+    if _MOVED & set(question.terms):
+        return  # "When was the vote postponed?" asks the date of the move itself
+    best = sentences[:ENTITY_SENTENCES]
+    moved = {s.key: _move_clauses(question, s, docs.get(s.key)) for s in best}
+    dates = [(s, c) for s in best for c in found.get(s.key, []) if c.kind == "date" and not c.dropped]
+    moves = [(s, c) for s, c in dates if any(_within(c.start - s.start, c.end - s.start, k) for k in moved[s.key])]
+    if not moves:
+        return
+    # "On Monday it postponed the vote until Friday": the new date is the one the move goes to
+    new = {id(c) for s, c in moves if _TO_DATE.search(s.text[: c.start - s.start])} or {id(c) for _, c in moves}
+    for _, c in dates:
+        if id(c) not in new:
+            c.dropped = "superseded_by_a_move"
+
+
+_TO_DATE = re.compile(r"\b(?:until|till|to|for)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _move_clauses(question: Question, s: Sentence, doc: Doc | None) -> list[list[tuple[int, int]]]:
+    """The clauses of ``s`` that tell of a question's noun being moved (postponed, rescheduled, delayed ...)."""
+    if not _MOVED & {term(w) for w in _WORD.findall(s.text)}:
+        return []
+    clauses: list[list[tuple[int, int]]] = []
+    for noun in set(question.terms) & s.terms:
+        clauses += later_clauses(doc, s.text, (noun, term("postponed")), set())[0]
+    return clauses
+
+
 def mark_namesakes(
     question: Question,
     sentences: list[Sentence],
@@ -546,6 +587,7 @@ READINGS: tuple[Reading, ...] = (
     mark_counted_nouns,
     mark_dates_of_other_things,
     mark_other_instances,
+    mark_moved_dates,
     mark_namesakes,
     mark_kind_modifiers,
 )

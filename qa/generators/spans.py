@@ -63,9 +63,6 @@ _EARLIER = re.compile(
     r"|originally)(?: the| an?)?\s*$",
     re.IGNORECASE,
 )
-_EARLIER_ASKED = re.compile(
-    r"\b(?:first|originally|initially|earlier|before|previous(?:ly)?|at first)\b", re.IGNORECASE
-)
 _POSSIBLE = re.compile(r"\b(?:can|could|may|might)\b", re.IGNORECASE)  # a possibility, not a fact
 _FIGURES = ("money", "percent", "number", "measure")
 _MODAL = re.compile(r"\b(?:can|could|may|might|would|if|up to|as much as)\b", re.IGNORECASE)
@@ -475,7 +472,7 @@ def short_answer(
     # "Who cancelled the meeting?" over "the meeting had been cancelled" (no one named) is not answered by a name
     # standing elsewhere in the passage.
     told = readings.read(question, sentences, found)
-    superseded = set() if _EARLIER_ASKED.search(question.text) else _superseded(sentences, found)
+    superseded = set() if question.asks_earlier else _superseded(sentences, found)
     occurrences: dict[str, list[Candidate]] = {}
     for rank, s in enumerate(sentences):
         if s.coverage < min_coverage:
