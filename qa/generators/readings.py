@@ -31,6 +31,7 @@ from qa.generators import relation
 from qa.generators.candidate import Candidate
 from qa.generators.evidence import Sentence
 from qa.generators.questions import Question, term, wordset
+from qa.text import words
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -304,7 +305,7 @@ def later_instance(question: Question) -> tuple[str, str] | None:
     """The event noun the question asks about a later instance of, and the word that marks it (a term): the noun an
     ordinal, "next", "rescheduled" ... modifies, when it is no time word ("summit" of "the second summit"; nothing
     for "next week")."""
-    if not _LATER_INSTANCE & {term(w) for w in _WORD.findall(question.text)}:
+    if not _LATER_INSTANCE & {term(w) for w in words(question.text)}:
         return None
     from qa.nlp import parse
 
@@ -330,7 +331,7 @@ def mark_other_instances(
         return
     event, marker = term(later[0]), later[1]
     asked = set(question.terms) - _LATER_TOLD  # the question's other words ("next" of "next year" is no match)
-    told = {s.key: later_clauses(docs.get(s.key), s.text, (event, marker), asked) for s in sentences}
+    told = {s.key: later_clauses(docs.get(s.key), s.text, ({event}, marker), asked) for s in sentences}
     by_place = {(s.article.id, s.index): s for s in sentences}
     whole: set[tuple[str, int]] = set()  # "[Moon is to meet Kim in Seoul.] That would be their fourth meeting."
     for s in sentences:
@@ -359,22 +360,23 @@ def _no_gap(words: list[tuple[int, int]]) -> bool:
 
 
 def later_clauses(
-    doc: Doc | None, text: str, later: tuple[str, str], asked: set[str]
+    doc: Doc | None, text: str, later: tuple[set[str], str], asked: set[str]
 ) -> tuple[list[list[tuple[int, int]]], bool]:
     """The clauses of ``text`` (the character spans of their words, in order) that tell of the later instance of an
-    event the question asks about (``later``: the event's term and the question's word for the instance): each the
+    event the question asks about (``later``: the terms that may name the event, and the question's word for the
+    instance): each the
     clause of the verb above a word of ``_LATER_TOLD`` that can mark it ("the [second] summit will be held in ...",
     "the meeting would be [rescheduled]"), when the clause names the event; or, for an
     action done again, when it names another word the question asks with (``asked``: "expected to [again] sit down
     with Mr. Kim early next year" tells of a second summit with Kim). Second: whether such a clause has a pronoun
     for its subject ("That would be their fourth meeting"): then it tells of the sentence before."""
-    if not _LATER_TOLD & {term(w) for w in _WORD.findall(text)}:
+    if not _LATER_TOLD & {term(w) for w in words(text)}:
         return [], False
-    if doc is None:
-        from qa.nlp import parse
-
-        doc = parse(text)
-    event, marker = later
+    doc = _parsed(doc, text)
+    events, marker = later
+    # what a relative clause tells of a moved event is what it was before: "the hearing, [which had been set for
+    # 20 March], has been postponed until 15 April"
+    before = {x.i for c in doc if c.dep_ in ("relcl", "acl") for x in c.subtree}
     spans, back = [], False
     for t in doc:
         if term(t.text) not in _LATER_TOLD or not _same_instance(marker, term(t.text)) or _of_time(t):
@@ -384,11 +386,8 @@ def later_clauses(
             v = v.head
         clause = _clause_tokens(v)
         if term(t.text) in _MOVED:
-            # what a relative clause tells of a moved event is what it was before: "the hearing, [which had been set
-            # for 20 March], has been postponed until 15 April"
-            before = {x.i for c in doc if c.dep_ in ("relcl", "acl") for x in c.subtree}
             clause = [x for x in clause if x.i not in before]
-        names = {event} | (asked if term(t.text) in _DONE_AGAIN else set())
+        names = events | (asked if term(t.text) in _DONE_AGAIN else set())
         if any(term(x.text) in names and _argument_of(x, v) for x in clause):
             spans.append(sorted((x.idx, x.idx + len(x.text)) for x in clause))
             back = back or any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in _POINTING_BACK for c in v.children)
@@ -399,6 +398,15 @@ _POINTING_BACK = frozenset(["that", "this", "it"])
 
 
 _DONE_AGAIN = frozenset([term("again")])  # on a verb: the action is done again, whatever the event is called
+
+
+def _parsed(doc: Doc | None, text: str) -> Doc:
+    """The passage's parse: the batch's (:func:`parsed_passages`) where the question had it parsed, else its own."""
+    if doc is not None:
+        return doc
+    from qa.nlp import parse
+
+    return parse(text)
 
 
 def _argument_of(word: Token, verb: Token) -> bool:
@@ -428,9 +436,6 @@ def _other_clause(child: Token) -> bool:
     return child.dep_ == "advcl" and any(k.dep_ in ("nsubj", "nsubjpass", "mark") for k in child.children)
 
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
-
-
 def mark_kind_modifiers(
     question: Question,
     sentences: list[Sentence],
@@ -449,12 +454,7 @@ def mark_kind_modifiers(
         live = [c for c in found.get(s.key, []) if not c.dropped and c.kind == "name"]
         if not live or term(head) not in s.terms or not _said_of(head).search(s.text):
             continue  # (the parse only where the noun may be said of a name: most passages never are)
-        doc = docs.get(s.key)
-        if doc is None:
-            from qa.nlp import parse
-
-            doc = parse(s.text)
-        for noun in doc:
+        for noun in _parsed(docs.get(s.key), s.text):
             if noun.lower_ != head or not _describes_a_name(noun):
                 continue
             # everything in the noun's own phrase is said of that newspaper: its owner, its country, ...
@@ -511,12 +511,9 @@ _TO_DATE = re.compile(r"\b(?:until|till|to|for)\s+(?:the\s+)?$", re.IGNORECASE)
 
 def _move_clauses(question: Question, s: Sentence, doc: Doc | None) -> list[list[tuple[int, int]]]:
     """The clauses of ``s`` that tell of a question's noun being moved (postponed, rescheduled, delayed ...)."""
-    if not _MOVED & {term(w) for w in _WORD.findall(s.text)}:
+    if not _MOVED & s.terms:
         return []
-    clauses: list[list[tuple[int, int]]] = []
-    for noun in set(question.terms) & s.terms:
-        clauses += later_clauses(doc, s.text, (noun, term("postponed")), set())[0]
-    return clauses
+    return later_clauses(doc, s.text, (set(question.terms) & s.terms, term("postponed")), set())[0]
 
 
 def mark_namesakes(
@@ -540,8 +537,8 @@ def mark_namesakes(
 
 def _part_of(name: frozenset[str], text: str) -> bool:
     """Does ``text`` have some words of ``name`` in another name of several words, and not all of ``name``?"""
-    words = {term(w) for w in _NAME_WORD.findall(text)}
-    if not name & words or name <= words:
+    said = {term(w) for w in _NAME_WORD.findall(text)}
+    if not name & said or name <= said:
         return False
     return any((r & name) and (r - name) for r in map(_name_words, _NAME_RUN.findall(text)))
 
@@ -560,20 +557,22 @@ def _full_names(question: str) -> list[frozenset[str]]:
 
 def _only_namesakes(name: frozenset[str], text: str, doc: Doc | None) -> bool:
     """Does ``text`` use words of ``name`` only inside the names of other people?"""
-    words = [(m.start(), m.end(), term(m.group())) for m in _NAME_WORD.finditer(text)]
-    shared = [(a, b) for a, b, w in words if w in name]
-    if not shared or name <= {w for _, _, w in words}:
+    said = [(m.start(), m.end(), term(m.group())) for m in _NAME_WORD.finditer(text)]
+    shared = [(a, b) for a, b, w in said if w in name]
+    if not shared or name <= {w for _, _, w in said}:
         return False
-    if doc is None:
-        from qa.nlp import parse
-
-        doc = parse(text)
-    others = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON" and _name_words(e.text) - name]
+    others = [
+        (e.start_char, e.end_char)
+        for e in _parsed(doc, text).ents
+        if e.label_ == "PERSON" and _name_words(e.text) - name
+    ]
     return all(any(x <= a and b <= y for x, y in others) for a, b in shared)
 
 
 # Two or more capitalised words in a row ("Kim Jong-un", "Ada Lune"): a name the question may give in full.
 _NAME_RUN = re.compile(r"[A-Z][\w'’]*(?:-[\w'’]+)*(?:\s+[A-Z][\w'’]*(?:-[\w'’]+)*)+")
+# The words of a name split at hyphens, unlike the project's word tokens (qa.text.words): "Kim Jong Un" and
+# "Kim Jong-un" are one name.
 _NAME_WORD = re.compile(r"[\w'’]+")
 
 
