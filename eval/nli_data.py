@@ -519,7 +519,12 @@ def window(
     order = sorted(chosen)
     while sum(len(article.sentences[j]) for j in order) > MAX_WINDOW_WORDS and len(order) > 1:
         order.remove(max((j for j in order if j != i), key=lambda j: abs(j - i)))
-    return " ".join(re.sub(r"\s+", " ", article.sentences[j].text.strip()) for j in order), order
+    return " ".join(one_line(article.sentences[j]) for j in order), order
+
+
+def one_line(sent) -> str:
+    """A sentence's text on one line."""
+    return re.sub(r"\s+", " ", sent.text.strip())
 
 
 def restated(claim_words: set[str], vocab: list[set[str]], order: list[int]) -> bool:
@@ -616,7 +621,7 @@ class Slot:
 
 
 def _sentence(c: Corpus, s: Slot, rng: random.Random) -> str | None:
-    return re.sub(r"\s+", " ", s.sentence(c).text.strip())
+    return one_line(s.sentence(c))
 
 
 def _compression(c: Corpus, s: Slot, rng: random.Random) -> str | None:
@@ -691,7 +696,7 @@ def _unstated(c: Corpus, s: Slot, rng: random.Random) -> str | None:
     if not s.order or restated(c.vocabs[s.ai][s.si], c.vocabs[s.ai], s.order):
         return None
     claim = compress(sent, rng) if rng.random() < 0.4 else None
-    return claim or re.sub(r"\s+", " ", sent.text.strip())
+    return claim or one_line(sent)
 
 
 def _partial(c: Corpus, s: Slot, rng: random.Random) -> str | None:
